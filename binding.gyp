@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "troupe",
+      "sources": [
+        "native/sys/poller.cc",
+        "native/binding/addon.cc",
+        "native/binding/poller.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "<!(node -p \"process.env.CI ? '-Werror' : ''\")"]
+    }
+  ]
+}

@@ -1,0 +1,27 @@
+// Per-thread addon state shared by the binding files.
+#pragma once
+
+#include <napi.h>
+
+#include <unordered_set>
+
+namespace troupe::binding {
+
+class PollerWrap;
+
+// NB: one instance per Node environment (main thread or worker), held by env.SetInstanceData; no statics
+// hold Napi values. The async cleanup hook (addon.cc) closes every embedded poller before the env dies.
+struct AddonData {
+  Napi::FunctionReference poller_ctor;
+  std::unordered_set<PollerWrap*> pollers;
+  napi_async_cleanup_hook_handle cleanup = nullptr;
+  int closing_handles = 0;
+  bool tearing_down = false;
+};
+
+AddonData* addon_data(Napi::Env env);
+void init_poller(Napi::Env env, Napi::Object exports, AddonData* data);
+// Called by a poller's uv handle once it is closed during teardown.
+void handle_closed(AddonData* data);
+
+}  // namespace troupe::binding

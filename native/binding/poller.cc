@@ -1,0 +1,167 @@
+// Thin methods over sys::Poller (numbers in, numbers or -errno out) and the uv_poll embedding.
+#include "poller.h"
+
+#include <errno.h>
+
+namespace troupe::binding {
+
+// NB: the uv handle lives on the heap apart from the wrap: uv_close completes on a later loop turn, after
+// which on_close frees it, whether the wrap is still alive or not.
+struct PollerWrap::Embed {
+  uv_poll_t handle;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::ObjectReference receiver;
+  AddonData* teardown = nullptr;  // set when closing at env teardown
+};
+
+Napi::Function PollerWrap::Define(Napi::Env env) {
+  return DefineClass(env, "Poller",
+                     {
+                         InstanceMethod<&PollerWrap::Open>("open"),
+                         InstanceMethod<&PollerWrap::Fd>("fd"),
+                         InstanceMethod<&PollerWrap::Set>("set"),
+                         InstanceMethod<&PollerWrap::Mask>("mask"),
+                         InstanceMethod<&PollerWrap::Size>("size"),
+                         InstanceMethod<&PollerWrap::Alert>("alert"),
+                         InstanceMethod<&PollerWrap::Arm>("arm"),
+                         InstanceMethod<&PollerWrap::Disarm>("disarm"),
+                         InstanceMethod<&PollerWrap::Wait>("wait"),
+                         InstanceMethod<&PollerWrap::EmbedIn>("embed"),
+                         InstanceMethod<&PollerWrap::Ref>("ref"),
+                         InstanceMethod<&PollerWrap::Close>("close"),
+                     });
+}
+
+PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<PollerWrap>(info), data_(addon_data(info.Env())) {
+  data_->pollers.insert(this);
+}
+
+PollerWrap::~PollerWrap() {
+  CloseEmbed(false);
+  data_->pollers.erase(this);
+}
+
+int PollerWrap::Teardown() {
+  bool pending = CloseEmbed(true);
+  poller_.close();
+  return pending ? 1 : 0;
+}
+
+bool PollerWrap::CloseEmbed(bool on_teardown) {
+  if (embed_ == nullptr) return false;
+  Embed* e = std::exchange(embed_, nullptr);
+  if (on_teardown) e->teardown = data_;
+  // SAFETY: uv_close invalidates the fd in libuv's epoll set at once, before the poller fd can be closed.
+  uv_poll_stop(&e->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&e->handle), [](uv_handle_t* h) {
+    auto* e = static_cast<Embed*>(h->data);
+    AddonData* teardown = e->teardown;
+    delete e;
+    if (teardown != nullptr) handle_closed(teardown);
+  });
+  return true;
+}
+
+void PollerWrap::OnReadable(uv_poll_t* handle, int status, int) {
+  auto* e = static_cast<Embed*>(handle->data);
+  (void)status;  // errors (EBADF after a close) also mean "step now": the step sees the closed state
+  Napi::Env env(e->env);
+  Napi::HandleScope scope(env);
+  // MakeCallback runs microtasks and process.nextTick when it returns, as for any libuv callback.
+  napi_value result;
+  napi_status s = napi_make_callback(env, nullptr, e->receiver.Value(), e->callback.Value(), 0, nullptr,
+                                     &result);
+  if (s == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+}
+
+Napi::Value PollerWrap::Open(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), poller_.open());
+}
+
+Napi::Value PollerWrap::Fd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), poller_.fd());
+}
+
+Napi::Value PollerWrap::Set(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint32_t events = info[1].As<Napi::Number>().Uint32Value();
+  uint32_t token = info[2].As<Napi::Number>().Uint32Value();
+  return Napi::Number::New(info.Env(), poller_.set(fd, events, token));
+}
+
+Napi::Value PollerWrap::Mask(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), poller_.mask(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value PollerWrap::Size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(poller_.size()));
+}
+
+Napi::Value PollerWrap::Alert(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), poller_.alert());
+}
+
+Napi::Value PollerWrap::Arm(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), poller_.arm(info[0].As<Napi::Number>().DoubleValue()));
+}
+
+Napi::Value PollerWrap::Disarm(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), poller_.disarm());
+}
+
+Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
+  int timeout = info[0].As<Napi::Number>().Int32Value();
+  auto out = info[1].As<Napi::Int32Array>();
+  return Napi::Number::New(info.Env(), poller_.wait(timeout, out.Data(), out.ElementLength() / 2));
+}
+
+Napi::Value PollerWrap::EmbedIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (embed_ != nullptr) return Napi::Number::New(env, -EBUSY);
+  if (!poller_.is_open() || data_->tearing_down) return Napi::Number::New(env, -EBADF);
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return Napi::Number::New(env, -EINVAL);
+  auto* e = new Embed();
+  e->env = env;
+  e->callback = Napi::Persistent(info[0].As<Napi::Function>());
+  e->receiver = Napi::Persistent(info.This().As<Napi::Object>());
+  int rc = uv_poll_init(loop, &e->handle, poller_.fd());
+  if (rc != 0) {
+    delete e;
+    return Napi::Number::New(env, rc);
+  }
+  e->handle.data = e;
+  embed_ = e;
+  rc = uv_poll_start(&e->handle, UV_READABLE, OnReadable);
+  if (rc != 0) CloseEmbed(false);
+  return Napi::Number::New(env, rc);
+}
+
+Napi::Value PollerWrap::Ref(const Napi::CallbackInfo& info) {
+  if (embed_ != nullptr) {
+    auto* h = reinterpret_cast<uv_handle_t*>(&embed_->handle);
+    if (info[0].ToBoolean().Value()) uv_ref(h);
+    else uv_unref(h);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value PollerWrap::Close(const Napi::CallbackInfo& info) {
+  CloseEmbed(false);
+  poller_.close();
+  return info.Env().Undefined();
+}
+
+void init_poller(Napi::Env env, Napi::Object exports, AddonData* data) {
+  Napi::Function ctor = PollerWrap::Define(env);
+  data->poller_ctor = Napi::Persistent(ctor);
+  exports.Set("Poller", ctor);
+}
+
+}  // namespace troupe::binding

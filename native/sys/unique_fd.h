@@ -1,0 +1,39 @@
+// Move-only owner of one file descriptor: closes it exactly once, on every path.
+#pragma once
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace troupe::sys {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+  // SAFETY: the caller becomes the owner of the returned descriptor.
+  int release() { return std::exchange(fd_, -1); }
+
+  // Closes the held descriptor (never retried: after EINTR the fd is gone on Linux) and takes `fd`.
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace troupe::sys

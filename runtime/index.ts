@@ -1,0 +1,9 @@
+// troupe's runtime entry point: re-exports only.
+export { Controller, Task, TaskError, cancelFd, monotime, poll, sleep } from './controller.js';
+export type { ControllerOptions, ControllerStats } from './controller.js';
+export { Condition } from './condition.js';
+export type { ConditionOptions } from './condition.js';
+export { Future } from './future.js';
+export { AbortError, RuntimeError, SystemError } from './errors.js';
+export type { RuntimeErrorCode, SystemErrorInfo } from './errors.js';
+export type { Pollable } from './waiter.js';
