@@ -133,21 +133,14 @@ const fdOwners = new Map<number, Set<Controller>>();
 let nextTaskId = 1;
 let root: Controller | undefined;
 
-// Non-root controllers inside a pass: their tasks may be running in the current microtask drain. The set
-// empties at the next macrotask, and a controller leaves it when its loop()/step() returns.
-const inPass = new Set<Controller>();
-let clearScheduled = false;
-function clearPasses(): void {
-  clearScheduled = false;
-  inPass.clear();
-}
-function enterPass(c: Controller): void {
-  inPass.add(c);
-  if (!clearScheduled) {
-    clearScheduled = true;
-    setImmediate(clearPasses).unref();
-  }
-}
+// NB: without AsyncLocalStorage (too slow, see DESIGN.md) no code knows which task it runs in. A pass marks
+// its controller as running while it runs synchronously (tasks start there) and for one microtask hop
+// after it: the continuations of `await` on the promises it resolved (sleep, poll) are queued ahead of
+// that hop, anything reached through further promises (a task's done, an async wrapper) runs after it.
+// So a close() right after `await c.sleep()` in a task of c is refused, and a close() from outside is
+// never refused by mistake; a close() from deeper inside a task's async calls goes through, which is
+// harmless: the controller closes and its tasks end.
+const RUNNING_HOPS = 1;
 
 /**
  * Wakes every task that polls `fd` in any controller of this thread, as if the fd were ready, and removes
@@ -217,6 +210,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   #closed = false;
   // True while a pass runs synchronously (tasks start inside it).
   #sync = false;
+  // Microtask hops left in which the tasks resumed by the last pass may still run (non-root only).
+  #running = 0;
   // Tasks whose done promise was handed out: close() must settle them.
   readonly #observed = new Set<Task>();
 
@@ -307,7 +302,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       if (failure !== undefined) throw failure;
     } finally {
       this.#consumers--;
-      inPass.delete(this);
+      if (this.#parent !== undefined) this.#running = 0;
     }
   }
 
@@ -341,7 +336,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     } finally {
       this.#driven--;
       this.#consumers--;
-      inPass.delete(this);
+      if (this.#parent !== undefined) this.#running = 0;
     }
   }
 
@@ -607,6 +602,10 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     this.#keepAlive();
   }
 
+  readonly #endRunning = (): void => {
+    if (this.#running > 0 && --this.#running > 0) queueMicrotask(this.#endRunning);
+  };
+
   readonly #microPass = (): void => {
     if (!this.#scheduled || this.#closed || this.#alerted) return;
     this.#scheduled = false;
@@ -632,12 +631,16 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
    */
   #pass(full: boolean): void {
     this.#steps++;
-    if (this.#parent !== undefined) enterPass(this);
     this.#sync = true;
     try {
       this.#passBody(full);
     } finally {
       this.#sync = false;
+      // Counted from here: the continuations this pass resolved are queued ahead of the first hop.
+      if (this.#parent !== undefined) {
+        if (this.#running === 0) queueMicrotask(this.#endRunning);
+        this.#running = RUNNING_HOPS;
+      }
     }
   }
 
@@ -789,7 +792,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   #checkNotRunning(what: string): void {
-    if (this.#sync || inPass.has(this)) {
+    if (this.#sync || (this.#parent !== undefined && this.#running > 0)) {
       throw new RuntimeError('ERR_CONTROLLER_RUNNING', `cannot ${what} a controller from its own pass`);
     }
   }
@@ -809,7 +812,7 @@ function closedError(): RuntimeError {
 function nestingAware(rc: number, fd: number): SystemError {
   const err = new SystemError(rc, 'epoll_ctl');
   if (err.code === 'ELOOP') {
-    err.message = `epoll_ctl ELOOP: pollers nested deeper than the kernel allows (fd ${fd}); at most 4 controllers can stack below Node's loop`;
+    err.message = `epoll_ctl ELOOP: controllers stacked deeper than the kernel allows epoll sets to nest (fd ${fd})`;
   }
   return err;
 }
