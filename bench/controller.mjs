@@ -10,7 +10,7 @@ import { Condition, Controller, monotime, sleep } from 'troupe';
 import { CHILD_FLAG, reportFromChild, runChild } from './lib/child.mjs';
 import { liveMemory, peakRss } from './lib/memory.mjs';
 import { mulberry32 } from './lib/prng.mjs';
-import { fmt, machineInfo, median, table } from './lib/report.mjs';
+import { fmt, machineInfo, median, sourceState, table } from './lib/report.mjs';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const SLEEPERS = 1_000_000;
@@ -304,6 +304,7 @@ async function main() {
   const m = machineInfo();
   console.log(`troupe controller bench, ${new Date().toISOString()}`);
   console.log(`node ${m.node}, ${m.cpu}, nproc ${m.nproc}, ${m.memGiB} GiB, ${m.kernel}`);
+  console.log(`troupe at ${sourceState(fileURLToPath(new URL('..', import.meta.url)), ['runtime', 'native'])}`);
   console.log(`median of ${runs} runs, each in a fresh process; ratio = troupe / node\n`);
   const header = ['metric', 'troupe', 'troupe value', 'node', 'node value', 'ratio'];
   for (const name of groups) {

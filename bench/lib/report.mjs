@@ -1,4 +1,5 @@
 // Reporting helpers for benches: medians, number formatting, aligned tables, machine info.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -41,4 +42,19 @@ export function machineInfo() {
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
   };
+}
+
+/**
+ * The commit being measured, flagged when `paths` (e.g. runtime/, native/) have uncommitted changes, so a
+ * result can be tied to the code it measured. Returns 'unknown' outside a git checkout.
+ */
+export function sourceState(cwd, paths = []) {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    const dirty = paths.length > 0 && git('status', '--porcelain', '--', ...paths) !== '';
+    return dirty ? `${commit} + uncommitted changes in ${paths.join(' ')}` : commit;
+  } catch {
+    return 'unknown';
+  }
 }
