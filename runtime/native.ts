@@ -23,8 +23,21 @@ interface Addon {
 }
 
 const require = createRequire(import.meta.url);
-// NB: dist/runtime/native.js and runtime/native.ts both sit two levels below the package root.
-export const addon: Addon = require('../../build/Release/troupe.node');
+
+function load(): Addon {
+  // NB: dist/runtime/native.js sits two levels below the package root, runtime/native.ts (run from source
+  // by a test or a loader) one level.
+  for (const rel of ['../../build/Release/troupe.node', '../build/Release/troupe.node']) {
+    try {
+      return require(rel) as Addon;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    }
+  }
+  throw new Error("troupe's native addon is not built: run `npm install` (or `npm run build`)");
+}
+
+export const addon: Addon = load();
 
 export const EPOLLIN = 0x001;
 export const EPOLLPRI = 0x002;
@@ -33,3 +46,47 @@ export const EPOLLERR = 0x008;
 export const EPOLLHUP = 0x010;
 export const FLAG_CLOEXEC = 1;
 export const FLAG_NONBLOCK = 2;
+
+/**
+ * Socket calls (issue: sockets). Thin free functions on numbers and caller-owned buffers: each returns a
+ * result >= 0 or -errno; none blocks, none retries (EAGAIN comes back as -11). Every fd they create is
+ * CLOEXEC|NONBLOCK. Addresses: family AF_INET/AF_INET6 with a numeric host and a port, or AF_UNIX with a
+ * path (a leading '\0' names the abstract namespace).
+ */
+export interface SocketCalls {
+  socket(family: number, type: number): number;
+  /** Writes the two fds into out[0], out[1]. */
+  socketpair(type: number, out: Int32Array): number;
+  bind(fd: number, family: number, host: string, port: number): number;
+  listen(fd: number, backlog: number): number;
+  accept(fd: number): number;
+  /** 0 when connected at once, -EINPROGRESS while connecting, or -errno. */
+  connect(fd: number, family: number, host: string, port: number): number;
+  /** getsockopt(SO_ERROR) as 0 or -errno. */
+  sockError(fd: number): number;
+  read(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** send(MSG_NOSIGNAL) on sockets, write(2) on other fds. */
+  write(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** writev of the first `count` buffers (MSG_NOSIGNAL via sendmsg on sockets). */
+  writev(fd: number, bufs: Uint8Array[], count: number): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  /** sendmsg with SCM_RIGHTS carrying `fds` (may be empty) and MSG_NOSIGNAL; returns bytes sent. */
+  sendFds(fd: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
+  /**
+   * recvmsg with MSG_CMSG_CLOEXEC into buf; fdsOut[0] receives the count of fds, fdsOut[1..] the fds.
+   * Truncated control data (MSG_CTRUNC): the fds that did arrive are closed and -ENOBUFS is returned.
+   */
+  recvFds(fd: number, buf: Uint8Array, off: number, len: number, fdsOut: Int32Array): number;
+  /** The local (peer = false) or remote address, or -errno. */
+  sockName(fd: number, peer: boolean): NativeSockAddr | number;
+  /** SO_PEERCRED into out: [pid, uid, gid]. */
+  peerCred(fd: number, out: Int32Array): number;
+  setSockOpt(fd: number, level: number, name: number, value: number): number;
+  getSockOpt(fd: number, level: number, name: number): number;
+}
+
+/** An address as the native layer reports it. */
+export type NativeSockAddr =
+  | { family: 'inet' | 'inet6'; address: string; port: number }
+  | { family: 'unix'; path: string };

@@ -2,6 +2,7 @@
 #include "poller.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -31,6 +32,8 @@ int Poller::open() {
   if (is_open()) return -EBUSY;
   UniqueFd ep(epoll_create1(EPOLL_CLOEXEC));
   if (!ep.valid()) return -errno;
+  // epoll_wait ignores O_NONBLOCK, but every fd of ours is born non-blocking (STYLE.md), this one too.
+  if (fcntl(ep.get(), F_SETFL, fcntl(ep.get(), F_GETFL) | O_NONBLOCK) != 0) return -errno;
   UniqueFd alert(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!alert.valid()) return -errno;
   UniqueFd timer(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
@@ -99,6 +102,8 @@ int Poller::alert() {
 
 int Poller::arm(double delay_ms) {
   if (!is_open()) return -EBADF;
+  // +Infinity and NaN mean "never": disarm. -Infinity means "already due".
+  if (std::isnan(delay_ms) || delay_ms == HUGE_VAL) return disarm();
   // NB: never early. Round up to whole milliseconds, and a zero it_value would disarm, so use 1 ns.
   double ms = std::isfinite(delay_ms) ? std::ceil(delay_ms) : 0;
   if (ms > 1e12) ms = 1e12;
@@ -121,26 +126,35 @@ int Poller::disarm() {
 
 int Poller::wait(int timeout_ms, int32_t* out, size_t max_pairs) {
   if (!is_open()) return -EBADF;
-  if (ready_.size() < max_pairs + 2) ready_.resize(max_pairs + 2);
-  // Two extra slots for the alert and the timer. Level-triggering makes a user event that does not fit
-  // come back on the next wait, so the caller loops while it gets max_pairs.
-  int n = epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(max_pairs + 2), timeout_ms);
-  if (n < 0) return -errno;
+  if (max_pairs == 0) return 0;
+  if (ready_.size() < max_pairs) ready_.resize(max_pairs);
+  // NB: never take more events from the kernel than can be reported. epoll hands out ready fds round-robin
+  // (those returned go to the back of its ready list); dropping some would starve the others.
   size_t pairs = 0;
-  for (int i = 0; i < n; i++) {
-    const epoll_event& ev = ready_[i];
-    if (ev.data.u64 == kAlertData || ev.data.u64 == kTimerData) {
-      // Drain it so the poller fd stops being readable for this cause; EAGAIN is a lost race, harmless.
-      uint64_t count;
-      int fd = ev.data.u64 == kAlertData ? alert_.get() : timer_.get();
-      ssize_t rc = read(fd, &count, sizeof count);
-      (void)rc;
-      continue;
+  size_t want = max_pairs;
+  // At most two internal fds exist, so three rounds always fill the batch if enough users are ready.
+  for (int round = 0; round < 3 && want > 0; round++) {
+    int n = epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(want), round == 0 ? timeout_ms : 0);
+    if (n < 0) return pairs > 0 ? static_cast<int>(pairs) : -errno;
+    size_t internal = 0;
+    for (int i = 0; i < n; i++) {
+      const epoll_event& ev = ready_[i];
+      if (ev.data.u64 == kAlertData || ev.data.u64 == kTimerData) {
+        // Drain it so the poller fd stops being readable for this cause; EAGAIN is a lost race, harmless.
+        uint64_t count;
+        int fd = ev.data.u64 == kAlertData ? alert_.get() : timer_.get();
+        ssize_t rc = read(fd, &count, sizeof count);
+        (void)rc;
+        internal++;
+        continue;
+      }
+      out[2 * pairs] = static_cast<int32_t>(ev.data.u64 >> 32);
+      out[2 * pairs + 1] = static_cast<int32_t>(ev.events);
+      pairs++;
     }
-    if (pairs == max_pairs) continue;
-    out[2 * pairs] = static_cast<int32_t>(ev.data.u64 >> 32);
-    out[2 * pairs + 1] = static_cast<int32_t>(ev.events);
-    pairs++;
+    // The alert or the timer took slots of a full batch: look once more for the user events they displaced.
+    if (static_cast<size_t>(n) < want || internal == 0) break;
+    want = internal;
   }
   return static_cast<int>(pairs);
 }

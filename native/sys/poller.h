@@ -42,14 +42,15 @@ class Poller {
 
   // Makes fd() readable until the next wait(). Safe from any thread. Returns 0 or -errno.
   int alert();
-  // Arms the timer to expire `delay_ms` from now (rounded up to whole ms; <= 0 expires at once);
-  // a negative infinity-like value (disarm = true) stops it. Returns 0 or -errno.
+  // Arms the timer to expire `delay_ms` from now (rounded up to whole ms; <= 0 and -Infinity expire at
+  // once; +Infinity and NaN disarm it). Returns 0 or -errno.
   int arm(double delay_ms);
   int disarm();
 
   // Waits up to timeout_ms (-1 = forever, 0 = poll) and writes (token, events) pairs of ready registered
-  // fds into out[0 .. 2*max_pairs). The alert and the timer are consumed here and not reported.
-  // Returns the number of pairs or -errno (EINTR included: the caller treats it as no events).
+  // fds into out[0 .. 2*max_pairs). The alert and the timer are consumed here and not reported. When it
+  // returns max_pairs, more fds may be ready: call again. Returns the number of pairs or -errno (EINTR
+  // included: the caller treats it as no events).
   int wait(int timeout_ms, int32_t* out, size_t max_pairs);
 
  private:

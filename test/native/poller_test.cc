@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,22 +50,9 @@ void check(bool ok, const char* expr, const char* file, int line) {
   std::printf("FAIL %s:%d: %s\n", file, line, expr);
 }
 
-// A known native bug, asserted as it behaves today: counts as passed while `bug` holds and fails (XPASS)
-// once it is fixed, so that the fixer turns it back into a CHECK of the right behaviour.
-void known_bug(bool bug, const char* what, const char* file, int line) {
-  if (bug) {
-    g_passed++;
-    std::printf("XFAIL %s:%d: known bug: %s\n", file, line, what);
-    return;
-  }
-  g_failed++;
-  std::printf("XPASS %s:%d: fixed? make this a CHECK: %s\n", file, line, what);
-}
-
 }  // namespace
 
 #define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-#define KNOWN_BUG(bug, what) known_bug((bug), (what), __FILE__, __LINE__)
 
 // NB: this definition interposes libc's epoll_ctl for the whole executable (poller.cc is linked into
 // it), so tests can count the poller's syscalls exactly.
@@ -179,12 +165,7 @@ void test_open_makes_three_cloexec_nonblock_fds() {
   for (int fd : fresh) {
     int flags = fd_flags(fd);
     CHECK(flags >= 0 && (flags & kFlagCloexec) != 0);
-    if (fd == p.fd()) {
-      // epoll_create1 takes EPOLL_CLOEXEC only; poller.cc never sets O_NONBLOCK on the epoll fd afterwards.
-      KNOWN_BUG(flags == kFlagCloexec, "the epoll fd is not O_NONBLOCK (poller.h says all three are)");
-    } else {
-      CHECK(flags == (kFlagCloexec | kFlagNonblock));
-    }
+    CHECK(flags == (kFlagCloexec | kFlagNonblock));
     kinds.insert(fd_target(fd));
   }
   CHECK(kinds == (std::set<std::string>{"anon_inode:[eventpoll]", "anon_inode:[eventfd]",
@@ -565,10 +546,9 @@ void test_wait_with_a_small_buffer() {
     CHECK(p.wait(0, out, 1) == 1);
     seen.insert(out[0]);
   }
-  // poller.cc asks epoll_wait for max_pairs + 2 events and drops the user ones that do not fit. The
-  // kernel requeues every event it returned behind the ones it did not, so the dropped fds come back
-  // behind the same first max_pairs fds again: while those stay ready, the rest starve.
-  KNOWN_BUG(seen.size() == 1, "wait() with max_pairs < ready fds reports the same fds every time");
+  // Regress: wait() once took max_pairs + 2 events and dropped the user ones that did not fit; the kernel
+  // requeued them behind the same first fds, so while those stayed ready the rest starved.
+  CHECK(seen.size() == 3);
 
   // Draining what was reported does make the rest come next.
   seen.clear();
