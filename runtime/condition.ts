@@ -39,9 +39,9 @@ export class Condition extends WaitQueue implements Pollable {
    * Waits for a signal, polling `also` (pollables, timeouts in ms) at the same time.
    * @returns true if woken by this condition, false if by something else (a timeout, another object).
    */
-  async wait(...also: (Pollable | number)[]): Promise<boolean> {
-    const ready = await (this.#controller ?? Controller.root()).poll<unknown>(this, ...also);
-    return ready[0] === this;
+  wait(...also: (Pollable | number)[]): Promise<boolean> {
+    // NB: not an async function: a million idle waiters would each hold its frame.
+    return (this.#controller ?? Controller.root()).pollFirst([this, ...also]);
   }
 
   /** Wakes up to n waiters (default all); returns how many were woken. */

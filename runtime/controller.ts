@@ -2,12 +2,15 @@
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, addon, type NativePoller } from './native.js';
 import { RuntimeError, SystemError, check, invalidArgType, validateTimeout } from './errors.js';
 import { TimerWheel, type TimerEntry } from './timer-wheel.js';
-import { WaitQueue, Waiter, type FdWatch, type Pollable, type WaiterHost } from './waiter.js';
+import { AS_FIRST, AS_LIST, WaitQueue, Waiter, type FdWatch, type Pollable, type WaiterHost } from './waiter.js';
 
 /** Monotonic milliseconds (a float), the clock of every troupe deadline. */
 export const monotime: () => number = performance.now.bind(performance);
 
 const EINTR = -4;
+// NB: microtask passes are queued as reactions of one settled promise: queueMicrotask costs an
+// AsyncResource and a bound function per call on Node 20.
+const SETTLED = Promise.resolve();
 const MAX_EVENTS = 256;
 // Passes run from microtasks before the controller goes back through the kernel (and Node's loop) once.
 const BURST = 64;
@@ -37,16 +40,26 @@ export interface ControllerStats {
   failures: number;
 }
 
+interface Deferred {
+  promise: Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** How a task ended, kept until someone asks for its done promise. */
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
 /** A task: an async function the controller started (or will start) on a later pass. */
 export class Task {
   readonly id: number;
   readonly controller: Controller;
   #fn: ((...args: any[]) => unknown) | undefined;
   #args: unknown[] | undefined;
-  // 0 pending, 1 fulfilled, 2 rejected
-  #state = 0;
-  #value: unknown;
-  #done: { promise: Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void } | undefined;
+  // NB: one field for state, value and the done promise: a million idle tasks each carry it.
+  #done: Deferred | Outcome | undefined;
 
   /** @internal */
   constructor(id: number, controller: Controller, fn: (...args: any[]) => unknown, args: unknown[]) {
@@ -58,26 +71,25 @@ export class Task {
 
   /** Settles with the task's return value, or rejects with what it threw. */
   get done(): Promise<unknown> {
-    if (this.#done === undefined) {
-      let resolve!: (v: unknown) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<unknown>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // NB: the failure is also reported by step/loop/errors; this promise must not count as unhandled.
-      promise.catch(() => {});
-      this.#done = { promise, resolve, reject };
-      if (this.#state === 1) resolve(this.#value);
-      else if (this.#state === 2) reject(this.#value);
-      else this.controller.observe(this);
-    }
-    return this.#done.promise;
+    const d = this.#done;
+    if (d !== undefined && 'promise' in d) return d.promise;
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // NB: the failure is also reported by step/loop/errors; this promise must not count as unhandled.
+    promise.catch(() => {});
+    this.#done = { promise, resolve, reject };
+    if (d !== undefined) (d.ok ? resolve : reject)(d.value);
+    else this.controller.observe(this);
+    return promise;
   }
 
   /** @internal Whether someone holds the done promise (and so sees a failure). */
   get observed(): boolean {
-    return this.#done !== undefined;
+    return this.#done !== undefined && 'promise' in this.#done;
   }
 
   /** @internal Runs the function; returns what it returned. */
@@ -89,18 +101,23 @@ export class Task {
     return fn(...args);
   }
 
-  /** @internal */
+  /** @internal Records the outcome once; later calls are ignored. */
   settle(ok: boolean, value: unknown): void {
-    if (this.#state !== 0) return;
-    this.#state = ok ? 1 : 2;
-    this.#value = value;
-    if (this.#done !== undefined) (ok ? this.#done.resolve : this.#done.reject)(value);
+    const d = this.#done;
+    if (d === undefined) this.#done = { ok, value };
+    else if ('promise' in d) {
+      (ok ? d.resolve : d.reject)(value);
+      // Later settles (a close after the end) must not reach the promise again.
+      this.#done = { promise: d.promise, resolve: noop, reject: noop };
+    }
   }
 
   get [Symbol.toStringTag](): string {
     return `Task ${this.id}`;
   }
 }
+
+function noop(): void {}
 
 /** A task failed: `task` is the Task, `cause` what it threw. The controller stays usable. */
 export class TaskError extends RuntimeError {
@@ -152,6 +169,15 @@ export function cancelFd(fd: number): void {
   for (const c of [...owners]) c.cancel(fd);
 }
 
+let finishTask: (t: Task, v: unknown) => void;
+let failTask: (t: Task, e: unknown) => void;
+function taskFulfilled(this: Task, v: unknown): void {
+  finishTask(this, v);
+}
+function taskRejected(this: Task, e: unknown): void {
+  failTask(this, e);
+}
+
 function eventMask(o: { events?: () => unknown }): number {
   if (typeof o.events !== 'function') return EPOLLIN;
   const e = o.events();
@@ -192,8 +218,10 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   readonly #wheel: TimerWheel<Sleeper | Waiter>;
   readonly #events = new Int32Array(MAX_EVENTS * 2);
   readonly #watches = new Map<number, FdWatch>();
-  #runq: (Task | Waiter)[] = [];
-  #spare: (Task | Waiter)[] = [];
+  // NB: never truncated (that frees the storage the next push allocates again): #runLen is the live part.
+  #runq: (Task | Waiter | undefined)[] = [];
+  #runLen = 0;
+  #spare: (Task | Waiter | undefined)[] = [];
   #failures: TaskError[] = [];
   // Signalled when the task count drops to 0, a task fails, or a full pass ends.
   readonly #idle = new Signal();
@@ -214,6 +242,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   #running = 0;
   // Tasks whose done promise was handed out: close() must settle them.
   readonly #observed = new Set<Task>();
+
+  static {
+    finishTask = (t, v) => t.controller.#finish(t, v);
+    failTask = (t, e) => t.controller.#fail(t, e);
+  }
 
   /** This thread's controller, embedded in Node's event loop. Created on first use. */
   static root(): Controller {
@@ -269,7 +302,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     if (typeof fn !== 'function') throw invalidArgType('fn', 'of type function', fn);
     const task = new Task(nextTaskId++, this, fn as (...args: any[]) => unknown, args);
     this.#tasks++;
-    this.#runq.push(task);
+    this.#runq[this.#runLen++] = task;
     this.#schedule();
     return task;
   }
@@ -373,9 +406,18 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
    * @throws SystemError when the kernel refuses a descriptor (EBADF, EPERM, ELOOP for nesting too deep).
    */
   poll<T>(...objs: (T | number)[]): Promise<(T | number)[]> {
+    return this.#wait(objs, AS_LIST) as Promise<(T | number)[]>;
+  }
+
+  /** @internal Like poll(), but resolves with whether objs[0] is ready (Condition.wait). */
+  pollFirst(objs: unknown[]): Promise<boolean> {
+    return this.#wait(objs, AS_FIRST) as Promise<boolean>;
+  }
+
+  #wait(objs: unknown[], as: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(closedError());
-    const w = new Waiter(this, objs);
-    const p = new Promise<unknown[]>((resolve) => {
+    const w = new Waiter(this, objs, as);
+    const p = new Promise<unknown>((resolve) => {
       w.resolve = resolve;
     });
     try {
@@ -384,7 +426,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       this.#release(w);
       return Promise.reject(err);
     }
-    return p as Promise<(T | number)[]>;
+    return p;
   }
 
   /** Wakes whoever polls these (fds or pollables with an fd) as if ready, and forgets the fds. */
@@ -413,10 +455,14 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     cancelFd(this.#fd);
     for (const fd of [...this.#watches.keys()]) this.#dropOwner(fd);
     this.#watches.clear();
-    for (const item of this.#runq) if (item instanceof Task) item.settle(false, closedError());
+    for (let k = 0; k < this.#runLen; k++) {
+      const item = this.#runq[k];
+      if (item instanceof Task) item.settle(false, closedError());
+    }
     for (const task of this.#observed) task.settle(false, closedError());
     this.#observed.clear();
-    this.#runq.length = 0;
+    this.#runq = [];
+    this.#runLen = 0;
     this.#idle.signal();
     this.#poller.close();
     if (root === this) root = undefined;
@@ -450,14 +496,14 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       fds: this.#watches.size,
       timers: this.#wheel.size,
       steps: this.#steps,
-      pending: this.#runq.length,
+      pending: this.#runLen,
       failures: this.#failures.length,
     };
   }
 
   /** @internal WaiterHost: queue a woken waiter for the next pass. */
   wake(w: Waiter): void {
-    this.#runq.push(w);
+    this.#runq[this.#runLen++] = w;
     this.#schedule();
   }
 
@@ -508,7 +554,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
         }
       }
     }
-    if (w.timeouts !== undefined) this.#addTimer(w, w.deadline);
+    if (w.deadline >= 0 && w.deadline !== Infinity) this.#addTimer(w, w.deadline);
   }
 
   #watch(fd: number, mask: number, w: Waiter, i: number): void {
@@ -530,7 +576,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     }
     watch.waiters.push(w);
     watch.slots.push((i << 3) | mask);
-    (w.watches ??= []).push(watch);
+    w.link(watch);
     this.#watching++;
     this.#keepAlive();
   }
@@ -560,32 +606,32 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
 
   /** Lets go of everything a waiter is linked into; it will not be resolved. */
   #release(w: Waiter): void {
-    w.done = true;
+    w.finish();
     if (w.slot >= 0) this.#wheel.cancel(w);
-    const qs = w.queues;
-    if (qs !== undefined) for (let k = 0; k < qs.length; k++) qs[k]!.forget();
-    const ws = w.watches;
-    if (ws !== undefined) {
-      for (let k = 0; k < ws.length; k++) {
-        const watch = ws[k]!;
-        const j = watch.waiters.indexOf(w);
-        if (j < 0) continue;
-        // NB: the kernel registration stays (level-triggered, lazily dropped on the next unwanted event):
-        // a socket that waits again right after being woken costs no epoll_ctl.
-        const last = watch.waiters.length - 1;
-        watch.waiters[j] = watch.waiters[last]!;
-        watch.slots[j] = watch.slots[last]!;
-        watch.waiters.length = last;
-        watch.slots.length = last;
-        this.#watching--;
-      }
-    }
+    w.unlinkAll(this.#unlink);
   }
+
+  readonly #unlink = (link: FdWatch | WaitQueue, w: Waiter): void => {
+    if (link instanceof WaitQueue) {
+      link.forget();
+      return;
+    }
+    // NB: the kernel registration stays (level-triggered, lazily dropped on the next unwanted event): a
+    // socket that waits again right after being woken costs no epoll_ctl.
+    const j = link.waiters.indexOf(w);
+    if (j < 0) return;
+    const last = link.waiters.length - 1;
+    link.waiters[j] = link.waiters[last]!;
+    link.slots[j] = link.slots[last]!;
+    link.waiters.pop();
+    link.slots.pop();
+    this.#watching--;
+  };
 
   // ---- passes ---------------------------------------------------------------------------------------------
 
   #runnable(): boolean {
-    return this.#runq.length > 0 || this.#alerted;
+    return this.#runLen > 0 || this.#alerted;
   }
 
   #schedule(): void {
@@ -593,23 +639,29 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     this.#scheduled = true;
     if (this.#driven > 0 && this.#burst < BURST) {
       this.#burst++;
-      queueMicrotask(this.#microPass);
+      void SETTLED.then(this.#microPass);
     } else if (!this.#alerted) {
       // NB: the alert makes the poller fd readable, which wakes whoever polls this controller.
       this.#alerted = true;
       this.#poller.alert();
+      this.#keepAlive();
     }
-    this.#keepAlive();
   }
 
   readonly #endRunning = (): void => {
-    if (this.#running > 0 && --this.#running > 0) queueMicrotask(this.#endRunning);
+    if (this.#running > 0 && --this.#running > 0) void SETTLED.then(this.#endRunning);
   };
 
   readonly #microPass = (): void => {
     if (!this.#scheduled || this.#closed || this.#alerted) return;
     this.#scheduled = false;
-    this.#pass(false);
+    try {
+      this.#pass(false);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   };
 
   /** The root's uv_poll callback: the poller fd became readable. */
@@ -638,7 +690,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       this.#sync = false;
       // Counted from here: the continuations this pass resolved are queued ahead of the first hop.
       if (this.#parent !== undefined) {
-        if (this.#running === 0) queueMicrotask(this.#endRunning);
+        if (this.#running === 0) void SETTLED.then(this.#endRunning);
         this.#running = RUNNING_HOPS;
       }
     }
@@ -652,14 +704,16 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       this.#collect();
     }
     const q = this.#runq;
-    if (q.length > 0) {
+    const n = this.#runLen;
+    if (n > 0) {
       this.#runq = this.#spare;
-      for (let k = 0; k < q.length; k++) {
+      this.#runLen = 0;
+      for (let k = 0; k < n; k++) {
         const item = q[k]!;
+        q[k] = undefined;
         if (item instanceof Waiter) this.#resolve(item);
         else this.#start(item);
       }
-      q.length = 0;
       this.#spare = q;
     }
     if (full) {
@@ -718,9 +772,9 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
 
   #resolve(w: Waiter): void {
     if (w.done) return;
-    const ready = w.ready();
+    const result = w.result();
     this.#release(w);
-    w.resolve(ready);
+    w.resolve(result);
   }
 
   #start(task: Task): void {
@@ -732,10 +786,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        (v) => this.#finish(task, v),
-        (e) => this.#fail(task, e),
-      );
+      // NB: two bound functions take less memory per task than two closures and their context.
+      (result as PromiseLike<unknown>).then(taskFulfilled.bind(task), taskRejected.bind(task));
     } else {
       this.#finish(task, result);
     }
@@ -777,10 +829,13 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     this.#poller.arm(next - monotime());
   }
 
-  /** The root keeps Node's loop alive while it waits on timers or fds, or has work queued. */
+  /**
+   * The root keeps Node's loop alive while it waits on timers or fds, or has raised its alert. Work queued
+   * for a microtask pass needs no ref: pending microtasks always run before the process can exit.
+   */
   #keepAlive(): void {
     if (this.#parent !== undefined || this.#closed) return;
-    const want = this.#wheel.size > 0 || this.#watching > 0 || this.#scheduled;
+    const want = this.#wheel.size > 0 || this.#watching > 0 || this.#alerted;
     if (want !== this.#refed) {
       this.#refed = want;
       this.#poller.ref(want);

@@ -2,7 +2,10 @@
 
 /** What the wheel stores: an object that knows its own deadline and where it sits. */
 export interface TimerEntry {
-  /** Absolute deadline, ms on the monotime() clock. */
+  /**
+   * Absolute deadline on the monotime() clock; the wheel rounds it up to a whole ms when inserting.
+   * NB: whole numbers stay small integers in V8, where a float would box a heap number in every entry.
+   */
   deadline: number;
   /** Slot index while scheduled, -1 otherwise. Owned by the wheel. */
   slot: number;
@@ -40,10 +43,10 @@ export class TimerWheel<T extends TimerEntry> {
   /** Schedules `e` at `deadline`; returns the tick at which it will be looked at. */
   insert(e: T, deadline: number): number {
     if (e.slot >= 0) this.cancel(e);
-    e.deadline = deadline;
     let tick = Math.ceil(deadline);
     if (!(tick >= this.#tick)) tick = this.#tick; // also catches NaN and -Infinity
     if (tick - this.#tick > 2 ** 40) tick = this.#tick + 2 ** 40; // +Infinity: revisited once per turn
+    e.deadline = tick;
     const slot = tick & MASK;
     let list = this.#slots[slot];
     if (list === undefined) list = this.#slots[slot] = [];

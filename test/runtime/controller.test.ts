@@ -235,6 +235,15 @@ describe('poll', () => {
     expect(await p).toEqual([b, a]);
   });
 
+  it('handles many arguments: readiness past the 28th is reported in order too', async () => {
+    const cvs = Array.from({ length: 40 }, () => new Condition());
+    const p = poll(...cvs, 5000);
+    cvs[35]!.signal();
+    cvs[2]!.signal();
+    cvs[30]!.signal();
+    expect(await p).toEqual([cvs[2], cvs[30], cvs[35]]);
+  });
+
   it('returns a number when it fires as a timeout, and the earliest one', async () => {
     const cv = new Condition();
     const t0 = monotime();
