@@ -148,6 +148,7 @@ class Sleeper implements TimerEntry {
 // first, so no controller keeps a registration for a descriptor number that is about to be reused.
 const fdOwners = new Map<number, Set<Controller>>();
 let nextTaskId = 1;
+const NO_ARGS: unknown[] = [];
 let root: Controller | undefined;
 
 // NB: without AsyncLocalStorage (too slow, see DESIGN.md) no code knows which task it runs in. A pass marks
@@ -300,7 +301,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   wrap<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Task {
     this.#checkOpen();
     if (typeof fn !== 'function') throw invalidArgType('fn', 'of type function', fn);
-    const task = new Task(nextTaskId++, this, fn as (...args: any[]) => unknown, args);
+    // NB: an empty argument list is not kept: a million tasks would each hold one.
+    const task = new Task(nextTaskId++, this, fn as (...args: any[]) => unknown, args.length === 0 ? NO_ARGS : args);
     this.#tasks++;
     this.#runq[this.#runLen++] = task;
     this.#schedule();
