@@ -19,6 +19,9 @@ const SEED = 0x7209e5;
 const ROUND_TRIPS = 1_000_000;
 const IDLE_TASKS = 1_000_000;
 const MB = 2 ** 20;
+// NB: idle tasks are reachable only through what they wait on (a Condition, a resolver). Those are kept here,
+// as a real program would keep them; otherwise GC may reclaim the tasks and the bench measures nothing.
+const retained = [];
 
 // ---- (a) 1M tasks sleeping a random 0..1000 ms -------------------------------------------------------
 
@@ -156,6 +159,7 @@ async function idle(start, blocked) {
 function idleTroupeWrap() {
   const root = Controller.root();
   const cv = new Condition();
+  retained.push(cv);
   const task = async () => {
     await cv.wait();
   };
@@ -164,6 +168,7 @@ function idleTroupeWrap() {
 
 function idleTroupeDirect() {
   const cv = new Condition();
+  retained.push(cv);
   const task = async () => {
     await cv.wait();
   };
@@ -171,13 +176,11 @@ function idleTroupeDirect() {
 }
 
 function idleNode() {
-  // NB: the resolver is kept, so the gate (and every function awaiting it) stays reachable, as a real
-  // wait would; a promise nobody can resolve would let GC reclaim the awaiting functions.
   let open;
   const gate = new Promise((r) => {
     open = r;
   });
-  globalThis.openIdleGate = open;
+  retained.push(open);
   let parked = 0;
   const task = async () => {
     parked++;
@@ -295,24 +298,40 @@ function rawRuns(results) {
   return lines;
 }
 
-async function main() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, only: { type: 'string', default: 'sleep,pingpong,idle' } } });
+/** --runs N (default 3) and --only a,b (groups, default all). */
+function options() {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, only: { type: 'string', default: Object.keys(GROUPS).join(',') } } });
   const runs = Number(values.runs);
   const groups = values.only.split(',');
-  const t0 = monotime();
-  const results = measure(groups, runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  for (const g of groups) if (!(g in GROUPS)) throw new Error(`unknown group ${g}; one of ${Object.keys(GROUPS).join(', ')}`);
+  return { runs, groups };
+}
+
+function printHeader(startedAt, loadBefore, runs) {
   const m = machineInfo();
-  console.log(`troupe controller bench, ${new Date().toISOString()}`);
+  console.log(`troupe controller bench, ${startedAt.toISOString()}`);
   console.log(`node ${m.node}, ${m.cpu}, nproc ${m.nproc}, ${m.memGiB} GiB, ${m.kernel}`);
+  console.log(`load average (1 min) before ${fmt(loadBefore, 2)}, after ${fmt(m.load1, 2)}`);
   console.log(`troupe at ${sourceState(fileURLToPath(new URL('..', import.meta.url)), ['runtime', 'native'])}`);
   console.log(`median of ${runs} runs, each in a fresh process; ratio = troupe / node\n`);
+}
+
+async function main() {
+  const { runs, groups } = options();
+  const startedAt = new Date();
+  const t0 = monotime();
+  const loadBefore = machineInfo().load1;
+  const results = measure(groups, runs);
+  printHeader(startedAt, loadBefore, runs);
   const header = ['metric', 'troupe', 'troupe value', 'node', 'node value', 'ratio'];
   for (const name of groups) {
     console.log(`${GROUPS[name].title}\n`);
     console.log(table(header, groupRows(name, results), new Set([2, 4, 5])));
     console.log('');
   }
-  console.log(['Targets:', ...targets(results).map((l) => `- ${l}`)].join('\n'));
+  const verdicts = targets(results);
+  console.log(['Targets:', ...(verdicts.length > 0 ? verdicts.map((l) => `- ${l}`) : ['- none in the groups run'])].join('\n'));
   console.log(['\nAll runs:', ...rawRuns(results).map((l) => `- ${l}`)].join('\n'));
   console.log(`\nbench took ${fmt((monotime() - t0) / 1000, 1)} s`);
 }

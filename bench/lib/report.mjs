@@ -27,7 +27,7 @@ export function table(header, rows, right = new Set()) {
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-/** Node version, CPU model, core count, memory and kernel of this machine. */
+/** Node version, CPU model, core count, memory, kernel and 1-minute load (others' work skews timings). */
 export function machineInfo() {
   let cpu = os.cpus()[0]?.model ?? 'unknown';
   try {
@@ -41,6 +41,7 @@ export function machineInfo() {
     nproc: os.availableParallelism(),
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
+    load1: os.loadavg()[0],
   };
 }
 
