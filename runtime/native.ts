@@ -17,7 +17,7 @@ export interface NativePoller {
   close(): void;
 }
 
-interface Addon {
+interface Addon extends SocketCalls {
   Poller: new () => NativePoller;
   fdFlags(fd: number): number;
 }
@@ -52,6 +52,9 @@ export const FLAG_NONBLOCK = 2;
  * result >= 0 or -errno; none blocks, none retries (EAGAIN comes back as -11). Every fd they create is
  * CLOEXEC|NONBLOCK. Addresses: family AF_INET/AF_INET6 with a numeric host and a port, or AF_UNIX with a
  * path (a leading '\0' names the abstract namespace).
+ *
+ * Only argument errors throw: a wrong type → TypeError with code ERR_INVALID_ARG_TYPE; a number that is not
+ * an int32, or an (off, len) range or array length that does not fit → RangeError with ERR_OUT_OF_RANGE.
  */
 export interface SocketCalls {
   socket(family: number, type: number): number;
@@ -69,13 +72,20 @@ export interface SocketCalls {
   write(fd: number, buf: Uint8Array, off: number, len: number): number;
   /** writev of the first `count` buffers (MSG_NOSIGNAL via sendmsg on sockets). */
   writev(fd: number, bufs: Uint8Array[], count: number): number;
+  /**
+   * recv(2) with `flags` (e.g. MSG_PEEK, MSG_TRUNC). For datagrams with MSG_TRUNC the result is the real
+   * length of the message, which exceeds `len` when it did not fit (the rest is discarded).
+   */
+  recv(fd: number, buf: Uint8Array, off: number, len: number, flags: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   /** sendmsg with SCM_RIGHTS carrying `fds` (may be empty) and MSG_NOSIGNAL; returns bytes sent. */
   sendFds(fd: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /**
-   * recvmsg with MSG_CMSG_CLOEXEC into buf; fdsOut[0] receives the count of fds, fdsOut[1..] the fds.
-   * Truncated control data (MSG_CTRUNC): the fds that did arrive are closed and -ENOBUFS is returned.
+   * recvmsg with MSG_CMSG_CLOEXEC into buf; fdsOut[0] receives the count of fds, fdsOut[1..] the fds
+   * (room for fdsOut.length - 1, at most 253). When more fds arrived than fit (MSG_CTRUNC, or the kernel's
+   * alignment slack let one more in) or a datagram was truncated (MSG_TRUNC), every fd that did arrive is
+   * closed, fdsOut[0] is 0 and -ENOBUFS is returned.
    */
   recvFds(fd: number, buf: Uint8Array, off: number, len: number, fdsOut: Int32Array): number;
   /** The local (peer = false) or remote address, or -errno. */
@@ -84,6 +94,19 @@ export interface SocketCalls {
   peerCred(fd: number, out: Int32Array): number;
   setSockOpt(fd: number, level: number, name: number, value: number): number;
   getSockOpt(fd: number, level: number, name: number): number;
+  /**
+   * Sets FD_CLOEXEC and sets (blocking = false) or clears O_NONBLOCK, for an fd taken over from outside.
+   * NB: O_NONBLOCK lives in the open file description, shared with every dup and with the sender of a
+   * passed fd. Returns 0 or -errno.
+   */
+  setBlocking(fd: number, blocking: boolean): number;
+  /**
+   * AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOL_SOCKET, SO_REUSEADDR,
+   * SO_REUSEPORT, SO_TYPE, SO_DOMAIN, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_BROADCAST, IPPROTO_TCP, TCP_NODELAY,
+   * TCP_CORK, IPPROTO_IPV6, IPV6_V6ONLY, SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_TRUNC, EAGAIN and
+   * EINPROGRESS: Linux values, none negative (frozen).
+   */
+  constants: Record<string, number>;
 }
 
 /** An address as the native layer reports it. */

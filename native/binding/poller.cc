@@ -1,6 +1,8 @@
 // Thin methods over sys::Poller (numbers in, numbers or -errno out) and the uv_poll embedding.
 #include "poller.h"
 
+#include "args.h"
+
 #include <errno.h>
 
 namespace troupe::binding {
@@ -89,14 +91,19 @@ Napi::Value PollerWrap::Fd(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PollerWrap::Set(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  uint32_t events = info[1].As<Napi::Number>().Uint32Value();
-  uint32_t token = info[2].As<Napi::Number>().Uint32Value();
-  return Napi::Number::New(info.Env(), poller_.set(fd, events, token));
+  Args a(info);
+  int fd = a.Int(0, "fd");
+  int events = a.Int(1, "events");
+  double token = a.Double(2, "token");
+  ARGS_OR_RETURN(a);
+  return Num(info.Env(), poller_.set(fd, static_cast<uint32_t>(events), static_cast<uint32_t>(token)));
 }
 
 Napi::Value PollerWrap::Mask(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), poller_.mask(info[0].As<Napi::Number>().Int32Value()));
+  Args a(info);
+  int fd = a.Int(0, "fd");
+  ARGS_OR_RETURN(a);
+  return Num(info.Env(), poller_.mask(fd));
 }
 
 Napi::Value PollerWrap::Size(const Napi::CallbackInfo& info) {
@@ -108,7 +115,10 @@ Napi::Value PollerWrap::Alert(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PollerWrap::Arm(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), poller_.arm(info[0].As<Napi::Number>().DoubleValue()));
+  Args a(info);
+  double ms = a.Double(0, "delayMs");
+  ARGS_OR_RETURN(a);
+  return Num(info.Env(), poller_.arm(ms));
 }
 
 Napi::Value PollerWrap::Disarm(const Napi::CallbackInfo& info) {
@@ -116,13 +126,22 @@ Napi::Value PollerWrap::Disarm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
-  int timeout = info[0].As<Napi::Number>().Int32Value();
-  auto out = info[1].As<Napi::Int32Array>();
-  return Napi::Number::New(info.Env(), poller_.wait(timeout, out.Data(), out.ElementLength() / 2));
+  Args a(info);
+  double ms = a.Double(0, "timeoutMs");
+  // NB: checked as an Int32Array: any other typed array would be written past its end.
+  Napi::Int32Array out = a.Int32s(1, "out", 2);
+  ARGS_OR_RETURN(a);
+  // As epoll_wait: negative (or Infinity, or past int range) waits forever; NaN polls.
+  int timeout = std::isnan(ms) ? 0 : (ms < 0 || ms >= INT_MAX) ? -1 : static_cast<int>(std::ceil(ms));
+  return Num(info.Env(), poller_.wait(timeout, out.Data(), out.ElementLength() / 2));
 }
 
 Napi::Value PollerWrap::EmbedIn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) {
+    throw_arg_error(env, false, "The \"onReadable\" argument must be of type function");
+    return env.Undefined();
+  }
   if (embed_ != nullptr) return Napi::Number::New(env, -EBUSY);
   if (!poller_.is_open() || data_->tearing_down) return Napi::Number::New(env, -EBADF);
   uv_loop_t* loop = nullptr;

@@ -248,6 +248,37 @@ async function workers() {
   }
 }
 
+// The socket calls: buffers, iovecs and SCM_RIGHTS through the binding, so memcheck sees their copies.
+function sockets() {
+  const before = fds();
+  const C = addon.constants;
+  const pair = new Int32Array(2);
+  check(addon.socketpair(C.SOCK_STREAM, pair) === 0, 'socketpair');
+  const [a, b] = pair;
+  const bufs = ['ab', '', 'cde'].map((s) => new TextEncoder().encode(s));
+  check(addon.writev(a, bufs, 3) === 5, 'writev of three buffers');
+  const buf = new Uint8Array(16);
+  check(addon.read(b, buf, 1, 15) === 5 && buf[1] === 0x61, 'read at an offset');
+  check(addon.sendFds(a, buf, 0, 1, Int32Array.of(a, b, a)) === 1, 'sendFds of three fds');
+  const out = new Int32Array(4);
+  check(addon.recvFds(b, buf, 0, 16, out) === 1 && out[0] === 3, 'recvFds of three fds');
+  for (const fd of out.subarray(1, 4)) check(addon.close(fd) === 0, 'close a received fd');
+  check(addon.sendFds(a, buf, 0, 1, Int32Array.of(a, b, a)) === 1, 'sendFds again');
+  check(addon.recvFds(b, buf, 0, 16, new Int32Array(2)) === -constants.errno.ENOBUFS, 'truncated: ENOBUFS');
+  const name = addon.sockName(a, false);
+  check(name.family === 'unix' && name.path === '', 'sockName of a socketpair end');
+  let code;
+  try {
+    addon.read(a, buf, 0, 17);
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_OUT_OF_RANGE', 'a range past the buffer throws');
+  check(addon.close(a) === 0 && addon.close(b) === 0, 'close the pair');
+  const after = fds();
+  check(after.size === before.size, 'no fd left behind by the socket calls');
+}
+
 // An await on something that nothing keeps alive ends the process early: that is a failure, not a pass.
 let finished = false;
 process.on('exit', () => {
@@ -267,6 +298,7 @@ async function main() {
   many();
   await collected();
   await embedded();
+  sockets();
   await workers();
   await settled(baseline, 'whole run');
   // Left open and embedded (unref'd) on purpose: the main thread's cleanup hook closes it at exit.

@@ -337,3 +337,30 @@ describe('native Poller in a worker thread', () => {
     expect(await exited).toBe(mode === 'stay' ? 1 : 0);
   });
 });
+
+// Regress: wait() once took any typed array as an Int32Array and wrote past the end of a smaller one;
+// set()/mask()/arm()/wait() went ahead with 0 after an argument error.
+describe('poller argument checks', () => {
+  it('wait() refuses anything but an Int32Array of at least one pair, writing nothing', () => {
+    const p = new addon.Poller();
+    expect(p.open()).toBe(0);
+    const ab = new ArrayBuffer(8);
+    const out = new Uint8Array(ab, 0, 2);
+    const guard = new Uint8Array(ab, 2, 6);
+    expect(() => p.wait(0, out as unknown as Int32Array)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => p.wait(0, new Int32Array(1))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect([...guard]).toEqual([0, 0, 0, 0, 0, 0]);
+    p.close();
+  });
+
+  it('set() with a bad fd throws and registers nothing', () => {
+    const p = new addon.Poller();
+    expect(p.open()).toBe(0);
+    expect(() => p.set('7' as unknown as number, EPOLLIN, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(p.size()).toBe(0);
+    expect(p.mask(0)).toBe(0);
+    expect(() => p.arm('1' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => p.embed(5 as unknown as () => void)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    p.close();
+  });
+});
