@@ -7,3 +7,5 @@ export { Future } from './future.js';
 export { AbortError, RuntimeError, SystemError } from './errors.js';
 export type { RuntimeErrorCode, SystemErrorInfo } from './errors.js';
 export type { Pollable } from './waiter.js';
+export { Socket } from './socket/socket.js';
+export type { ConnectOptions, Format, ListenOptions, ReadOptions, SockAddr, SocketOptions, SocketType } from './socket/socket.js';

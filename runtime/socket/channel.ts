@@ -1,0 +1,145 @@
+// A socket's descriptor and its two sides: waiting for readiness, sticky errors, EOF marks, closing.
+import { addon } from '../native.js';
+import { Controller, cancelFd, monotime } from '../controller.js';
+import { Condition } from '../condition.js';
+import { RuntimeError, SystemError, timeoutError, validateTimeout } from '../errors.js';
+
+/** One direction of a socket: its sticky error, how often that was reported again, EOF, byte count. */
+export interface Side {
+  error: SystemError | RuntimeError | undefined;
+  repeats: number;
+  maxerrs: number;
+  eof: boolean;
+  bytes: number;
+}
+
+const DEFAULT_MAXERRS = 100;
+
+/**
+ * The fd of a socket (or -1 while it is being resolved and connected), the controller it waits through,
+ * and the per-side error state. Everything that blocks goes through wait(); everything that closes goes
+ * through drop(), which deregisters the fd from every controller before close(2).
+ *
+ * @internal Shared by the socket modules; not part of the public API.
+ */
+export class Channel {
+  fd = -1;
+  readonly ctl: Controller;
+  readonly r: Side = { error: undefined, repeats: 0, maxerrs: DEFAULT_MAXERRS, eof: false, bytes: 0 };
+  readonly w: Side = { error: undefined, repeats: 0, maxerrs: DEFAULT_MAXERRS, eof: false, bytes: 0 };
+  /** What the last operation that had to wait waited for. */
+  events: '' | 'r' | 'w' = '';
+  /** The default timeout of blocking calls. */
+  timeout: number | undefined;
+  /** Signalled when a pending connect or listen settles, and on close. */
+  readonly ready = new Condition();
+  /** A pending connect/listen (DNS, connect), and how it failed. */
+  connecting: Promise<void> | undefined;
+  connectError: unknown;
+  closed = false;
+  transferred = false;
+  readonly #rwait = { pollfd: (): number => this.fd, events: (): string => 'r' };
+  readonly #wwait = { pollfd: (): number => this.fd, events: (): string => 'w' };
+
+  constructor(fd: number, ctl: Controller, timeoutMs: number | undefined) {
+    this.fd = fd;
+    this.ctl = ctl;
+    this.timeout = validateTimeout('timeoutMs', timeoutMs);
+  }
+
+  /** The absolute deadline of one call: its own timeout, else the socket's. */
+  deadline(timeoutMs: number | undefined): number {
+    const t = validateTimeout('timeoutMs', timeoutMs) ?? this.timeout;
+    return t === undefined ? Infinity : monotime() + t;
+  }
+
+  /** @throws ERR_HANDLE_TRANSFERRED / ERR_HANDLE_CLOSED once the socket is gone. */
+  usable(): void {
+    if (this.transferred) throw new RuntimeError('ERR_HANDLE_TRANSFERRED', 'socket was moved to another thread');
+    if (this.closed) throw new RuntimeError('ERR_HANDLE_CLOSED', 'socket is closed');
+  }
+
+  /** Throws a side's sticky error; past maxerrs repeats, ERR_UNCHECKED_ERRORS instead. */
+  sticky(side: Side): void {
+    this.usable();
+    const err = side.error;
+    if (err === undefined) return;
+    if (++side.repeats > side.maxerrs) {
+      throw new RuntimeError('ERR_UNCHECKED_ERRORS', `exceeded unchecked error limit (${err.code})`, { cause: err });
+    }
+    throw err;
+  }
+
+  /** Records err as the side's sticky error and throws it. */
+  fail(side: Side, err: SystemError): never {
+    side.error = err;
+    side.repeats = 0;
+    throw err;
+  }
+
+  /** Waits for a pending connect or listen to settle. @throws its error, ETIMEDOUT */
+  async settled(deadline: number): Promise<void> {
+    this.usable();
+    while (this.connecting !== undefined) {
+      const left = deadline - monotime();
+      if (left <= 0) throw timeoutError('connect');
+      await this.ctl.poll(this.ready, ...(left === Infinity ? [] : [left]));
+      this.usable();
+    }
+    if (this.connectError !== undefined) throw this.connectError;
+  }
+
+  /** Tracks a connect or listen in progress; its outcome is kept for the first I/O. */
+  begin(p: Promise<void>): void {
+    // NB: nothing may reject unobserved meanwhile.
+    this.connecting = p.then(
+      () => {
+        this.connecting = undefined;
+        this.ready.signal();
+      },
+      (err: unknown) => {
+        this.connecting = undefined;
+        this.connectError = err;
+        this.ready.signal();
+      },
+    );
+  }
+
+  /** Waits until the fd is ready for `dir`; past the deadline, a sticky ETIMEDOUT for that side. */
+  async wait(dir: 'r' | 'w', deadline: number, op: string): Promise<void> {
+    const left = deadline - monotime();
+    const side = dir === 'r' ? this.r : this.w;
+    if (left <= 0) this.fail(side, timeoutError(op));
+    this.events = dir;
+    const what = dir === 'r' ? this.#rwait : this.#wwait;
+    const ready = await (left === Infinity ? this.ctl.poll(what) : this.ctl.poll(what, left));
+    this.events = '';
+    this.usable();
+    if (ready.length === 1 && typeof ready[0] === 'number') this.fail(side, timeoutError(op));
+  }
+
+  /** Waits for writability without a deadline (a connect in progress). */
+  async writable(): Promise<void> {
+    this.events = 'w';
+    await this.ctl.poll(this.#wwait);
+    this.events = '';
+  }
+
+  /** Closes the fd, first waking and deregistering every poller of it. Idempotent. */
+  drop(): void {
+    const fd = this.fd;
+    if (fd < 0) return;
+    this.fd = -1;
+    // SAFETY: wake and deregister every poller of this fd before its number can be reused.
+    cancelFd(fd);
+    addon.close(fd);
+  }
+
+  /** Marks the socket closed (or moved) and releases the fd. */
+  close(transferred = false): void {
+    this.closed = true;
+    this.transferred ||= transferred;
+    this.drop();
+    this.ready.signal();
+  }
+}

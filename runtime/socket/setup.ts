@@ -1,0 +1,86 @@
+// Opening sockets: connecting (after DNS when needed) and binding + listening, with their options.
+import { chmodSync, unlinkSync } from 'node:fs';
+import { addon } from '../native.js';
+import { SystemError, invalidArgType } from '../errors.js';
+import { AF_INET6, AF_UNIX, resolveNow, type Resolved } from './address.js';
+import type { Channel } from './channel.js';
+
+const EAGAIN = -11;
+const EINPROGRESS = -115;
+
+/** Options that shape a connect. */
+export interface DialOptions {
+  bind?: { host?: string; port?: number; path?: string };
+  nodelay?: boolean;
+}
+
+/** Options that shape a listen. */
+export interface BindOptions {
+  unlink?: boolean;
+  fileMode?: number | string;
+  reuseaddr?: boolean;
+  reuseport?: boolean;
+  backlog?: number;
+}
+
+/** Creates the fd and connects it; resolves once connected. @throws SystemError (ECONNREFUSED, …) */
+export async function dial(ch: Channel, type: number, r: Resolved, opts: DialOptions): Promise<void> {
+  const fd = check(addon.socket(r.family, type), 'socket');
+  ch.fd = fd;
+  if (ch.closed) return ch.drop();
+  const C = addon.constants;
+  if (opts.nodelay && r.family !== AF_UNIX) addon.setSockOpt(fd, C.IPPROTO_TCP!, C.TCP_NODELAY!, 1);
+  if (opts.bind !== undefined) {
+    const b = resolveNow({ host: opts.bind.host ?? (r.family === AF_INET6 ? '::' : '0.0.0.0'), port: opts.bind.port ?? 0, path: opts.bind.path });
+    if (b === undefined) throw invalidArgType('opts.bind.host', 'a numeric address', opts.bind.host);
+    check(addon.bind(fd, b.family, b.host, b.port), 'bind', b);
+  }
+  const rc = addon.connect(fd, r.family, r.host, r.port);
+  if (rc === 0) return;
+  if (rc !== EINPROGRESS && rc !== EAGAIN) throw new SystemError(rc, 'connect', where(r));
+  for (;;) {
+    await ch.writable();
+    if (ch.closed) return;
+    const err = addon.sockError(fd);
+    if (err !== 0) throw new SystemError(err, 'connect', where(r));
+    // A wake without a peer yet is spurious: still connecting.
+    if (typeof addon.sockName(fd, true) !== 'number') return;
+  }
+}
+
+/** Creates the fd, binds it and (for connection types) listens. @throws SystemError (EADDRINUSE, …) */
+export function bindListen(ch: Channel, type: number, r: Resolved, opts: BindOptions): void {
+  const fd = check(addon.socket(r.family, type), 'socket');
+  ch.fd = fd;
+  try {
+    const C = addon.constants;
+    if (r.family !== AF_UNIX && opts.reuseaddr !== false) addon.setSockOpt(fd, C.SOL_SOCKET!, C.SO_REUSEADDR!, 1);
+    if (opts.reuseport) check(addon.setSockOpt(fd, C.SOL_SOCKET!, C.SO_REUSEPORT!, 1), 'setsockopt');
+    const file = r.family === AF_UNIX && !r.host.startsWith('\0');
+    if (file && opts.unlink) unlinkQuiet(r.host);
+    check(addon.bind(fd, r.family, r.host, r.port), 'bind', r);
+    if (file && opts.fileMode !== undefined) chmodSync(r.host, typeof opts.fileMode === 'string' ? parseInt(opts.fileMode, 8) : opts.fileMode);
+    if (type !== addon.constants.SOCK_DGRAM) check(addon.listen(fd, opts.backlog ?? 511), 'listen', r);
+  } catch (err) {
+    ch.drop();
+    throw err;
+  }
+}
+
+/** Throws a SystemError for a negative result, with the address when known. */
+export function check(rc: number, syscall: string, r?: Resolved): number {
+  if (rc < 0) throw new SystemError(rc, syscall, r ? where(r) : {});
+  return rc;
+}
+
+function where(r: Resolved): { address?: string; port?: number; path?: string } {
+  return r.family === AF_UNIX ? { path: r.host.replace(/^\0/, '@') } : { address: r.host, port: r.port };
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // nothing to remove
+  }
+}

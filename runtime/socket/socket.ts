@@ -1,0 +1,684 @@
+// Socket: cqueues' buffered, logically synchronous socket on a controller — formats, modes, sticky errors.
+import { addon } from '../native.js';
+import { Controller } from '../controller.js';
+import type { Condition } from '../condition.js';
+import { RuntimeError, SystemError, invalidArgType, outOfRange, validateTimeout } from '../errors.js';
+import { checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type Endpoint, type SockAddr, type SocketType } from './address.js';
+import { Channel } from './channel.js';
+import { recvWithFd, sendWithFds } from './fdpass.js';
+import { InputBuffer, NEED_MORE, type Format, type ReadShape } from './input.js';
+import { DEFAULT_INPUT, DEFAULT_OUTPUT, formatInput, formatOutput, parseInput, parseOutput, type InputMode, type OutputMode } from './modes.js';
+import { OutputBuffer } from './output.js';
+import { BitCursor } from './pack.js';
+import { bindListen, check, dial, type BindOptions, type DialOptions } from './setup.js';
+import { decodeFrame, encodeFrame } from './transfer.js';
+
+export type { Format } from './input.js';
+export type { SockAddr, SocketType } from './address.js';
+
+const EAGAIN = -11;
+const EINTR = -4;
+const EPIPE = -32;
+const MSG_TRUNC = 0x20;
+// NB: write() waits while more than this much output is buffered: memory stays bounded against a stalled
+// peer, and the wait has the call's one deadline (the original buffered without limit).
+const OUTPUT_HIGH_WATER = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/** Options of every socket constructor. */
+export interface SocketOptions {
+  /** The controller the socket waits through. Default: the thread's root controller. */
+  controller?: Controller;
+  /** Default timeout of every blocking call, in ms (settimeout). */
+  timeoutMs?: number;
+  /** Encoding of read()/lines() results. Default 'utf8'. */
+  encoding?: BufferEncoding;
+  /** Input and output modes (setmode), e.g. ['b', 'bn'] for a raw binary socket. */
+  mode?: [input?: string, output?: string];
+}
+
+/** Options of connect(): where to, plus `bind` (a local address first) and `nodelay` (TCP_NODELAY). */
+export interface ConnectOptions extends SocketOptions, Endpoint, DialOptions {}
+
+/**
+ * Options of listen(): where, plus `unlink` (remove a stale unix socket file), `fileMode` (its chmod,
+ * 0o660 or '0660'), `reuseaddr` (default true), `reuseport` (default false) and `backlog` (511).
+ */
+export interface ListenOptions extends Omit<SocketOptions, 'mode'>, Endpoint, BindOptions {
+  mode?: SocketOptions['mode'];
+}
+
+/** Per-call read options. */
+export interface ReadOptions {
+  timeoutMs?: number;
+  /** Input mode for this call only, on top of the socket's (e.g. 'b'). */
+  mode?: string;
+}
+
+/**
+ * A non-blocking socket with cqueues' buffered I/O: `await sock.read('*l')` reads a line, whatever the
+ * kernel delivers when. Reads and writes take one deadline per call; errors are sticky per side until
+ * clearerr(); EOF is null. Pollable: pass it to poll() to wait for what its last operation waited for.
+ */
+export class Socket implements AsyncDisposable {
+  readonly #ch: Channel;
+  readonly #type: number;
+  readonly #in: InputBuffer;
+  readonly #out = new OutputBuffer();
+  #inMode: InputMode = { ...DEFAULT_INPUT };
+  #outMode: OutputMode = { ...DEFAULT_OUTPUT };
+  #inBufsiz = 4096;
+  #outBufsiz = 4096;
+  #inMaxline = 4096;
+  #outMaxline = 4096;
+  #encoding: BufferEncoding = 'utf8';
+  readonly #bitsIn = new BitCursor();
+  readonly #bitsOut = new BitCursor();
+
+  /** @internal Use the static constructors. */
+  constructor(fd: number, type: number, opts: SocketOptions = {}) {
+    this.#ch = new Channel(fd, opts.controller ?? Controller.root(), opts.timeoutMs);
+    this.#type = type;
+    this.#in = new InputBuffer(4096, type !== addon.constants.SOCK_STREAM);
+    if (opts.encoding !== undefined) this.setEncoding(opts.encoding);
+    if (opts.mode !== undefined) this.setmode(...opts.mode);
+  }
+
+  // ---- construction ---------------------------------------------------------------------------------------
+
+  /** A connected pair of unix sockets. */
+  static pair(type: SocketType = 'stream', opts?: SocketOptions): [Socket, Socket] {
+    const out = new Int32Array(2);
+    const t = typeNumber(type);
+    check(addon.socketpair(t, out), 'socketpair');
+    return [new Socket(out[0]!, t, opts), new Socket(out[1]!, t, opts)];
+  }
+
+  /** Takes ownership of an open descriptor (made non-blocking and close-on-exec). */
+  static fdopen(fd: number, opts?: SocketOptions): Socket {
+    if (!Number.isInteger(fd) || fd < 0) throw invalidArgType('fd', 'a non-negative integer', fd);
+    check(addon.setBlocking(fd, false), 'fcntl');
+    const type = addon.getSockOpt(fd, addon.constants.SOL_SOCKET!, addon.constants.SO_TYPE!);
+    return new Socket(fd, type > 0 ? type : addon.constants.SOCK_STREAM!, opts);
+  }
+
+  /** A client socket: returns at once; DNS and connect progress in the background and on first I/O. */
+  static connect(host: string, port: number, opts?: ConnectOptions): Socket;
+  static connect(opts: ConnectOptions): Socket;
+  static connect(a: string | ConnectOptions, port?: number, more?: ConnectOptions): Socket {
+    const opts: ConnectOptions = typeof a === 'string' ? { ...more, host: a, port } : { ...a };
+    checkEndpoint(opts, 'opts');
+    const type = typeNumber(opts.type);
+    const s = new Socket(-1, type, opts);
+    const now = resolveNow(opts);
+    const ch = s.#ch;
+    ch.begin(now !== undefined ? dial(ch, type, now, opts) : resolveLater(opts).then((r) => dial(ch, type, r, opts)));
+    return s;
+  }
+
+  /** A listening socket: bound and listening at once for numeric hosts and paths, else after DNS. */
+  static listen(host: string, port: number, opts?: ListenOptions): Socket;
+  static listen(opts: ListenOptions): Socket;
+  static listen(a: string | ListenOptions, port?: number, more?: ListenOptions): Socket {
+    const opts: ListenOptions = typeof a === 'string' ? { ...more, host: a, port } : { ...a };
+    checkEndpoint(opts, 'opts');
+    const type = typeNumber(opts.type);
+    const s = new Socket(-1, type, opts);
+    const now = resolveNow(opts);
+    // Numeric hosts and paths: EADDRINUSE, EACCES, … are thrown here, at once.
+    if (now !== undefined) bindListen(s.#ch, type, now, opts);
+    else s.#ch.begin(resolveLater(opts).then((r) => bindListen(s.#ch, type, r, opts)));
+    return s;
+  }
+
+  /** Waits for a pending connect (DNS, connect) to finish. @throws its SystemError, ETIMEDOUT */
+  async connect(timeoutMs?: number): Promise<this> {
+    await this.#ch.settled(this.#ch.deadline(timeoutMs));
+    return this;
+  }
+
+  /** Waits for a pending listen (DNS) to finish. */
+  async listen(timeoutMs?: number): Promise<this> {
+    return this.connect(timeoutMs);
+  }
+
+  // ---- accept -----------------------------------------------------------------------------------------------
+
+  /** Accepts one connection; the new socket inherits the type, and takes `opts`. */
+  async accept(opts: SocketOptions & { timeoutMs?: number } = {}): Promise<Socket> {
+    const deadline = this.#ch.deadline(opts.timeoutMs);
+    await this.#ch.settled(deadline);
+    for (;;) {
+      const fd = addon.accept(this.#ch.fd);
+      if (fd >= 0) return new Socket(fd, this.#type, { controller: this.#ch.ctl, ...opts, timeoutMs: opts.timeoutMs ?? this.#ch.timeout });
+      if (fd !== EAGAIN && fd !== EINTR && fd !== -103 /* ECONNABORTED */) throw new SystemError(fd, 'accept');
+      await this.#ch.wait('r', deadline, 'accept');
+    }
+  }
+
+  /** Accepts connections until the listener closes; a timeout ends the iteration quietly, as the original. */
+  async *clients(opts: SocketOptions & { timeoutMs?: number } = {}): AsyncIterableIterator<Socket> {
+    for (;;) {
+      let s: Socket;
+      try {
+        s = await this.accept(opts);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ETIMEDOUT' || (err as { code?: string }).code === 'ERR_HANDLE_CLOSED') return;
+        throw err;
+      }
+      yield s;
+    }
+  }
+
+  // ---- reading ----------------------------------------------------------------------------------------------
+
+  /** Reads one format (default '*l') and decodes it with the socket's encoding; null at EOF. */
+  async read(format: Format = '*l', opts?: ReadOptions): Promise<string | null> {
+    const b = await this.readBytes(format, opts);
+    return b === null ? null : b.toString(this.#encoding);
+  }
+
+  /**
+   * Reads one format as bytes; null at EOF.
+   * @throws SystemError ETIMEDOUT (partial data stays buffered; sticky until clearerr), the socket's
+   *   sticky read error, ERR_UNCHECKED_ERRORS, ERR_HANDLE_CLOSED, ERR_INVALID_FORMAT.
+   */
+  async readBytes(format: Format = '*l', opts: ReadOptions = {}): Promise<Buffer | null> {
+    checkFormat(format);
+    const deadline = this.#ch.deadline(opts.timeoutMs);
+    this.#ch.sticky(this.#ch.r);
+    if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
+    this.#ch.usable();
+    if (this.#outMode.autoflush && this.#out.length > 0) this.#flushNow(this.#out.length);
+    const shape = this.#shape(opts.mode);
+    if (format === 0) return Buffer.alloc(0); // '' always, even at EOF, as the original
+    for (;;) {
+      if (this.#in.atEnd()) return null;
+      const got = this.#in.read(format, shape);
+      if (got !== NEED_MORE) {
+        if (got !== null && this.#in.datagram && format !== '*l' && format !== '*L') this.#in.endMessage();
+        return got;
+      }
+      await this.#fill(deadline, 'read');
+    }
+  }
+
+  /** Iterates read(format) until EOF. */
+  async *lines(format: Format = '*l', opts?: ReadOptions): AsyncIterableIterator<string> {
+    for (;;) {
+      const line = await this.read(format, opts);
+      if (line === null) return;
+      yield line;
+    }
+  }
+
+  /** Waits until at least n bytes (or one datagram) are buffered; false at EOF before that. */
+  async fill(n: number, timeoutMs?: number): Promise<boolean> {
+    const deadline = this.#ch.deadline(timeoutMs);
+    this.#ch.sticky(this.#ch.r);
+    await this.#ch.settled(deadline);
+    while (this.#in.length < n && !(this.#in.datagram && this.#in.length > 0)) {
+      if (this.#in.eof) return false;
+      await this.#fill(deadline, 'fill');
+    }
+    return true;
+  }
+
+  /** Puts data back in front of the input; clears the EOF mark. */
+  unget(data: string | Uint8Array): void {
+    this.#ch.usable();
+    this.#in.unget(typeof data === 'string' ? Buffer.from(data, this.#encoding) : data);
+    this.#ch.r.eof = false;
+  }
+
+  /**
+   * Sets a read barrier n bytes ahead: reads end early there and report EOF (null) until the next
+   * setchunk; null removes it. For HTTP chunked bodies and MIME parts.
+   */
+  setchunk(n: number | null): void {
+    this.#ch.usable();
+    if (n !== null && (!Number.isInteger(n) || n < 0)) throw outOfRange('n', 'a non-negative integer or null', n);
+    this.#in.setBarrier(n);
+  }
+
+  /** Reads `bits` bits (big-endian, bit-level, sharing the input buffer); null at EOF. */
+  async unpack(bits = 32): Promise<number | bigint | null> {
+    if (!Number.isInteger(bits) || bits < 1 || bits > 1024) throw outOfRange('bits', 'an integer from 1 to 1024', bits);
+    const need = this.#bitsIn.bytesNeeded(bits);
+    if (need > 0 && !(await this.fill(need))) return null;
+    return this.#bitsIn.take(bits, this.#in.take(need));
+  }
+
+  /** One read from the kernel into the input buffer, waiting for readability first if there is none. */
+  async #fill(deadline: number, op: string): Promise<void> {
+    for (;;) {
+      this.#ch.usable();
+      if (this.#in.eof) return;
+      const room = this.#in.datagram ? this.#inBufsiz : Math.max(this.#inBufsiz, 4096);
+      const r = this.#in.reserve(room);
+      const n = this.#in.datagram
+        ? addon.recv(this.#ch.fd, r.buf, r.off, Math.min(r.len, this.#inBufsiz), MSG_TRUNC)
+        : addon.read(this.#ch.fd, r.buf, r.off, r.len);
+      if (n > 0) {
+        this.#in.commit(Math.min(n, r.len));
+        this.#ch.r.bytes += n;
+        return;
+      }
+      if (n === 0 && !this.#in.datagram) {
+        this.#in.eof = true;
+        this.#ch.r.eof = true;
+        return;
+      }
+      if (n === 0) {
+        this.#in.commit(0); // an empty datagram
+        return;
+      }
+      if (n === EINTR) continue;
+      if (n !== EAGAIN) this.#ch.fail(this.#ch.r, new SystemError(n, op));
+      await this.#ch.wait('r', deadline, op);
+    }
+  }
+
+  #shape(mode: string | undefined): ReadShape {
+    const text = mode === undefined ? this.#inMode.text : parseInput(mode, this.#inMode).text;
+    return { text, maxline: this.#inMaxline, bufsiz: this.#inBufsiz };
+  }
+
+  // ---- writing ----------------------------------------------------------------------------------------------
+
+  /**
+   * Buffers the chunks (strings in the socket's encoding, bytes, numbers as text) and flushes per the output
+   * mode. Waits, with one deadline, while more than 64 KiB stays buffered.
+   * @throws SystemError EPIPE (peer gone), ETIMEDOUT; the sticky write error; ERR_HANDLE_CLOSED.
+   */
+  async write(...chunks: (string | Uint8Array | number)[]): Promise<this> {
+    const deadline = this.#ch.deadline(undefined);
+    this.#ch.sticky(this.#ch.w);
+    if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
+    this.#ch.usable();
+    const text = this.#outMode.text;
+    if (this.#type !== 1) {
+      // Datagrams: one write is one message, sent whole.
+      const msg = Buffer.concat(chunks.map((c) => this.#bytes(c)));
+      this.#out.append(msg, text);
+      await this.#flushUpTo(this.#out.length, deadline, 'write');
+      return this;
+    }
+    for (const c of chunks) this.#out.append(this.#bytes(c), text);
+    const due = this.#out.due(this.#outMode.flush, this.#outBufsiz, this.#outMaxline);
+    if (due > 0) await this.#flushUpTo(due, deadline, 'write');
+    if (this.#out.length > Math.max(OUTPUT_HIGH_WATER, this.#outBufsiz)) {
+      await this.#flushUpTo(this.#out.length - Math.max(OUTPUT_HIGH_WATER, this.#outBufsiz), deadline, 'write');
+    }
+    return this;
+  }
+
+  /** Writes out buffered output: all of it by default, or what `mode` ('l', 'f', …) says is due. */
+  async flush(opts: { mode?: string; timeoutMs?: number } = {}): Promise<void> {
+    const deadline = this.#ch.deadline(opts.timeoutMs);
+    this.#ch.sticky(this.#ch.w);
+    await this.#ch.settled(deadline);
+    const mode = opts.mode === undefined ? 'n' : parseOutput(opts.mode, this.#outMode).flush;
+    await this.#flushUpTo(this.#out.due(mode, this.#outBufsiz, this.#outMaxline), deadline, 'flush');
+  }
+
+  /** Writes `bits` bits of value (big-endian, two's complement for negatives); whole bytes go out. */
+  async pack(value: number | bigint, bits = 32): Promise<void> {
+    if (!Number.isInteger(bits) || bits < 1 || bits > 1024) throw outOfRange('bits', 'an integer from 1 to 1024', bits);
+    if (typeof value !== 'bigint' && typeof value !== 'number') throw invalidArgType('value', 'a number or a bigint', value);
+    const bytes = this.#bitsOut.put(value, bits);
+    const text = this.#outMode.text;
+    this.#outMode.text = false;
+    try {
+      this.#out.append(bytes, false);
+    } finally {
+      this.#outMode.text = text;
+    }
+    const due = this.#out.due(this.#outMode.flush === 'l' ? 'f' : this.#outMode.flush, this.#outBufsiz, this.#outMaxline);
+    if (due > 0) await this.#flushUpTo(due, this.#ch.deadline(undefined), 'pack');
+  }
+
+  #bytes(c: string | Uint8Array | number): Uint8Array {
+    if (typeof c === 'string') return Buffer.from(c, this.#encoding);
+    if (typeof c === 'number') return Buffer.from(String(c));
+    if (c instanceof Uint8Array) return c;
+    throw invalidArgType('chunk', 'a string, a Uint8Array or a number', c);
+  }
+
+  /** Writes until `target` bytes of the buffer went out, waiting for writability as needed. */
+  async #flushUpTo(target: number, deadline: number, op: string): Promise<void> {
+    while (target > 0) {
+      const n = this.#flushNow(target);
+      if (n < 0) {
+        if (n !== EAGAIN) this.#ch.fail(this.#ch.w, new SystemError(n, op));
+        await this.#ch.wait('w', deadline, op);
+        continue;
+      }
+      target -= n;
+    }
+  }
+
+  /** One non-blocking write of up to `limit` buffered bytes: bytes written, or -errno (-EAGAIN included). */
+  #flushNow(limit: number): number {
+    if (this.#ch.fd < 0 || limit <= 0) return 0;
+    if (this.#type !== 1) {
+      const [msg] = this.#out.slices(limit, 1);
+      const n = addon.write(this.#ch.fd, msg!, 0, msg!.length);
+      if (n < 0) return this.#noteWriteError(n);
+      this.#out.advance(msg!.length);
+      this.#ch.w.bytes += n;
+      return msg!.length;
+    }
+    const iov = this.#out.slices(limit);
+    const n = iov.length === 1 ? addon.write(this.#ch.fd, iov[0]!, 0, iov[0]!.length) : addon.writev(this.#ch.fd, iov, iov.length);
+    if (n < 0) return this.#noteWriteError(n);
+    this.#out.advance(n);
+    this.#ch.w.bytes += n;
+    return n;
+  }
+
+  #noteWriteError(n: number): number {
+    if (n === -32 /* EPIPE */) this.#ch.w.eof = true;
+    return n === EINTR ? 0 : n;
+  }
+
+  // ---- modes and limits -------------------------------------------------------------------------------------
+
+  /** Sets input/output modes (undefined leaves a side); returns the previous ones, as "t-p" and "tla". */
+  setmode(input?: string, output?: string): [string, string] {
+    const prev: [string, string] = [formatInput(this.#inMode), formatOutput(this.#outMode)];
+    if (input !== undefined && input !== null) this.#inMode = parseInput(String(input), DEFAULT_INPUT);
+    if (output !== undefined && output !== null) this.#outMode = parseOutput(String(output), DEFAULT_OUTPUT);
+    return prev;
+  }
+
+  /** Encoding of read()/lines() results and of written strings. */
+  setEncoding(enc: BufferEncoding): void {
+    if (!Buffer.isEncoding(enc)) throw invalidArgType('enc', 'a Buffer encoding', enc);
+    this.#encoding = enc;
+  }
+
+  /** Input read size and MIME chunk size / output flush unit ('f' mode); returns the previous values. */
+  setbufsiz(input?: number, output?: number): [number, number] {
+    const prev: [number, number] = [this.#inBufsiz, this.#outBufsiz];
+    if (input !== undefined) this.#inBufsiz = sizeArg('input', input, this.#inBufsiz);
+    if (output !== undefined) this.#outBufsiz = sizeArg('output', output, this.#outBufsiz);
+    return prev;
+  }
+
+  /** Longest line before a line read splits / a line-mode flush cuts; returns the previous values. */
+  setmaxline(input?: number, output?: number): [number, number] {
+    const prev: [number, number] = [this.#inMaxline, this.#outMaxline];
+    if (input !== undefined) this.#inMaxline = sizeArg('input', input, this.#inMaxline);
+    if (output !== undefined) this.#outMaxline = sizeArg('output', output, this.#outMaxline);
+    return prev;
+  }
+
+  /** Sets the default timeout of blocking calls (undefined: none); returns the previous one. */
+  settimeout(ms?: number): number | undefined {
+    const prev = this.#ch.timeout;
+    this.#ch.timeout = validateTimeout('ms', ms);
+    return prev;
+  }
+
+  timeout(): number | undefined {
+    return this.#ch.timeout;
+  }
+
+  /** Repeats of an unchecked sticky error allowed before ERR_UNCHECKED_ERRORS; returns the previous. */
+  setmaxerrs(n: number, which: 'r' | 'w' | 'rw' = 'rw'): number {
+    if (!Number.isInteger(n) || n < 0) throw outOfRange('n', 'a non-negative integer', n);
+    const prev = which === 'w' ? this.#ch.w.maxerrs : this.#ch.r.maxerrs;
+    if (which.includes('r')) this.#ch.r.maxerrs = n;
+    if (which.includes('w')) this.#ch.w.maxerrs = n;
+    return prev;
+  }
+
+  /** The sticky error of a side ('r' by default, then 'w'). */
+  error(which: 'r' | 'w' = 'r'): SystemError | RuntimeError | undefined {
+    return (which === 'w' ? this.#ch.w : this.#ch.r).error as SystemError | undefined;
+  }
+
+  /** Clears sticky errors and their repeat counters. */
+  clearerr(which: 'r' | 'w' | 'rw' = 'rw'): void {
+    for (const side of [which.includes('r') ? this.#ch.r : undefined, which.includes('w') ? this.#ch.w : undefined]) {
+      if (side === undefined) continue;
+      side.error = undefined;
+      side.repeats = 0;
+    }
+  }
+
+  /** Whether EOF was seen on input ('r') / EPIPE on output ('w'). */
+  eof(which: 'r' | 'w' = 'r'): boolean {
+    return which === 'w' ? this.#ch.w.eof : this.#ch.r.eof;
+  }
+
+  /** Bytes waiting in the user-space buffers. */
+  pending(): { input: number; output: number } {
+    return { input: this.#in.length, output: this.#out.length };
+  }
+
+  stats(): { sent: { bytes: number; eof: boolean }; rcvd: { bytes: number; eof: boolean } } {
+    return { sent: { bytes: this.#ch.w.bytes, eof: this.#ch.w.eof }, rcvd: { bytes: this.#ch.r.bytes, eof: this.#ch.r.eof } };
+  }
+
+  // ---- descriptor passing -----------------------------------------------------------------------------------
+
+  /**
+   * Sends a message with a descriptor (SCM_RIGHTS) on a unix socket. A Socket moves: its unread input,
+   * unflushed output, modes, timeout and encoding go along, and this process's handle is closed once sent
+   * (later use: ERR_HANDLE_TRANSFERRED). A plain fd number is duplicated to the receiver and stays open here.
+   */
+  async sendfd(message: string | Uint8Array, handle: Socket | number, timeoutMs?: number): Promise<void> {
+    const ch = this.#ch;
+    const deadline = ch.deadline(timeoutMs);
+    ch.sticky(ch.w);
+    await ch.settled(deadline);
+    // Whatever was written before goes first, in order.
+    await this.#flushUpTo(this.#out.length, deadline, 'sendfd');
+    const msg = typeof message === 'string' ? Buffer.from(message, this.#encoding) : message;
+    let frame: Buffer;
+    let fd: number;
+    if (handle instanceof Socket) {
+      if (handle === this) throw invalidArgType('handle', 'another socket', handle);
+      handle.#ch.usable();
+      fd = handle.#ch.fd;
+      const st = handle.#snapshot();
+      frame = encodeFrame(st.state, st.input, st.output, msg);
+    } else if (Number.isInteger(handle) && handle >= 0) {
+      fd = handle;
+      frame = encodeFrame(null, EMPTY, EMPTY, msg);
+    } else {
+      throw invalidArgType('handle', 'a Socket or a file descriptor', handle);
+    }
+    const sent = await sendWithFds(ch, frame, Int32Array.of(fd), deadline);
+    // NB: the fd is in flight now: a moved socket's handle closes here, whatever happens to the rest.
+    if (handle instanceof Socket) handle.#ch.close(true);
+    ch.w.bytes += sent;
+    if (sent < frame.length) {
+      this.#out.append(frame.subarray(sent), false);
+      await this.#flushUpTo(this.#out.length, deadline, 'sendfd');
+    }
+  }
+
+  /**
+   * Receives a message and a descriptor sent with sendfd (or any SCM_RIGHTS sender). Bypasses the input
+   * buffer, as the original. A moved socket arrives with its state; a plain descriptor arrives as a Socket
+   * too; socket is null when the message carried none.
+   * @throws SystemError ENOBUFS when control data was truncated (what did arrive is closed), ETIMEDOUT.
+   */
+  async recvfd(timeoutMs?: number): Promise<{ message: Buffer; socket: Socket | null }> {
+    const ch = this.#ch;
+    const deadline = ch.deadline(timeoutMs);
+    ch.sticky(ch.r);
+    await ch.settled(deadline);
+    const { data, fd, framed } = await recvWithFd(ch, this.#inBufsiz, deadline);
+    const opts = { controller: ch.ctl };
+    try {
+      if (!framed) return { message: data, socket: fd >= 0 ? Socket.fdopen(fd, opts) : null };
+      const f = decodeFrame(data);
+      const message = Buffer.from(f.message);
+      if (fd < 0) return { message, socket: null };
+      return { message, socket: f.state === null ? Socket.fdopen(fd, opts) : Socket.#restore(fd, f.state, f.input, f.output, opts) };
+    } catch (err) {
+      if (fd >= 0) addon.close(fd);
+      throw err;
+    }
+  }
+
+  // ---- names and credentials --------------------------------------------------------------------------------
+
+  /** The peer's address, or undefined when not connected. */
+  peername(): SockAddr | undefined {
+    return this.#name(true);
+  }
+
+  /** The local address, or undefined. */
+  localname(): SockAddr | undefined {
+    return this.#name(false);
+  }
+
+  #name(peer: boolean): SockAddr | undefined {
+    this.#ch.usable();
+    if (this.#ch.fd < 0) return undefined;
+    const r = addon.sockName(this.#ch.fd, peer);
+    return typeof r === 'number' ? undefined : (r as SockAddr);
+  }
+
+  /** Credentials of a unix socket peer. @throws SystemError (ENOTSOCK, EINVAL on other families) */
+  peereid(): { uid: number; gid: number } {
+    const c = this.#cred();
+    return { uid: c[1]!, gid: c[2]! };
+  }
+
+  /** Process id of a unix socket peer. */
+  peerpid(): number {
+    return this.#cred()[0]!;
+  }
+
+  #cred(): Int32Array {
+    this.#ch.usable();
+    const out = new Int32Array(3);
+    check(addon.peerCred(this.#ch.fd, out), 'getsockopt');
+    return out;
+  }
+
+  // ---- shutdown and close -----------------------------------------------------------------------------------
+
+  /** Half-closes ('w' flushes buffered output first, as far as the kernel takes it now). */
+  shutdown(how: 'r' | 'w' | 'rw' = 'rw'): void {
+    this.#ch.usable();
+    if (how !== 'r' && how !== 'w' && how !== 'rw') throw invalidArgType('how', "'r', 'w' or 'rw'", how);
+    if (this.#ch.fd < 0) return;
+    const C = addon.constants;
+    if (how !== 'r') this.#flushNow(this.#out.length);
+    check(addon.shutdown(this.#ch.fd, how === 'r' ? C.SHUT_RD! : how === 'w' ? C.SHUT_WR! : C.SHUT_RDWR!), 'shutdown');
+    if (how !== 'w') this.#in.eof = true;
+  }
+
+  /**
+   * Closes the socket: buffered output is written out first as far as the kernel takes it without waiting;
+   * tasks blocked on the socket wake and their calls reject with ERR_HANDLE_CLOSED. Idempotent.
+   */
+  close(): void {
+    if (this.#ch.closed) return;
+    this.#flushNow(this.#out.length);
+    this.destroy();
+  }
+
+  /** Closes at once, dropping buffered output. Idempotent. */
+  destroy(): void {
+    if (this.#ch.closed) return;
+    this.#out.clear();
+    this.#ch.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** True once closed or moved to another thread. */
+  get closed(): boolean {
+    return this.#ch.closed;
+  }
+
+  // ---- pollable ---------------------------------------------------------------------------------------------
+
+  /** The descriptor, or a condition while it is still being resolved and connected. */
+  pollfd(): number | Condition | undefined {
+    if (this.#ch.closed) return undefined;
+    return this.#ch.fd >= 0 ? this.#ch.fd : this.#ch.ready;
+  }
+
+  /** What the last operation that had to wait waited for. */
+  events(): 'r' | 'w' | 'rw' | '' {
+    return this.#ch.events;
+  }
+
+  get type(): SocketType {
+    return typeName(this.#type);
+  }
+
+  // ---- internals --------------------------------------------------------------------------------------------
+
+  /** A moving socket's state and buffered bytes (copies; the socket is untouched until it is sent). */
+  #snapshot(): { state: TransferState; input: Buffer; output: Buffer } {
+    const state: TransferState = {
+      type: this.#type,
+      inMode: formatInput(this.#inMode),
+      outMode: formatOutput(this.#outMode),
+      bufsiz: [this.#inBufsiz, this.#outBufsiz],
+      maxline: [this.#inMaxline, this.#outMaxline],
+      timeout: this.#ch.timeout ?? null,
+      encoding: this.#encoding,
+      eof: this.#in.eof,
+    };
+    return { state, input: Buffer.from(this.#in.peek()), output: this.#out.drainCopy() };
+  }
+
+  /** A socket that continues where another thread's stopped. */
+  static #restore(fd: number, state: TransferState, input: Uint8Array, output: Uint8Array, opts: SocketOptions): Socket {
+    const s = new Socket(fd, state.type, { ...opts, timeoutMs: state.timeout ?? undefined });
+    s.setmode(state.inMode, state.outMode);
+    s.setbufsiz(...state.bufsiz);
+    s.setmaxline(...state.maxline);
+    s.setEncoding(state.encoding);
+    if (input.length > 0) s.#in.append(input);
+    s.#in.eof = state.eof;
+    if (output.length > 0) s.#out.append(output, false);
+    return s;
+  }
+}
+
+/** What travels with a moved socket besides its fd and buffered bytes. */
+export interface TransferState {
+  type: number;
+  inMode: string;
+  outMode: string;
+  bufsiz: [number, number];
+  maxline: [number, number];
+  timeout: number | null;
+  encoding: BufferEncoding;
+  eof: boolean;
+}
+
+function checkFormat(f: unknown): void {
+  if (typeof f === 'number') {
+    if (!Number.isInteger(f)) throw formatError(f);
+    return;
+  }
+  if (f instanceof RegExp) return;
+  if (f === '*l' || f === '*L' || f === '*a' || f === '*h' || f === '*H') return;
+  if (typeof f === 'string' && f.startsWith('--') && f.length > 2) return;
+  throw formatError(f);
+}
+
+function formatError(f: unknown): RuntimeError {
+  return new RuntimeError('ERR_INVALID_FORMAT', `invalid read format ${typeof f === 'string' ? `'${f}'` : String(f)}`);
+}
+
+function sizeArg(name: string, v: number, keep: number): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw invalidArgType(name, 'a number', v);
+  if (v === 0) return keep;
+  return v < 0 ? Infinity : v;
+}
