@@ -2,7 +2,7 @@
 import { addon } from '../native.js';
 import { Controller, cancelFd, monotime } from '../controller.js';
 import { Condition } from '../condition.js';
-import { RuntimeError, SystemError, timeoutError, validateTimeout } from '../errors.js';
+import { RuntimeError, SystemError, outOfRange, timeoutError, validateTimeout } from '../errors.js';
 
 /** One direction of a socket: its sticky error, how often that was reported again, EOF, byte count. */
 export interface Side {
@@ -70,6 +70,23 @@ export class Channel {
     throw err;
   }
 
+  setmaxerrs(n: number, which: 'r' | 'w' | 'rw'): number {
+    if (!Number.isInteger(n) || n < 0) throw outOfRange('n', 'a non-negative integer', n);
+    const prev = which === 'w' ? this.w.maxerrs : this.r.maxerrs;
+    if (which.includes('r')) this.r.maxerrs = n;
+    if (which.includes('w')) this.w.maxerrs = n;
+    return prev;
+  }
+
+  /** Forgets the sticky errors of the given sides, and their repeat counts. */
+  clearerr(which: 'r' | 'w' | 'rw'): void {
+    for (const side of [which.includes('r') ? this.r : undefined, which.includes('w') ? this.w : undefined]) {
+      if (side === undefined) continue;
+      side.error = undefined;
+      side.repeats = 0;
+    }
+  }
+
   /** Records err as the side's sticky error and throws it. */
   fail(side: Side, err: SystemError): never {
     side.error = err;
@@ -123,6 +140,15 @@ export class Channel {
     this.events = 'w';
     await this.ctl.poll(this.#wwait);
     this.events = '';
+  }
+
+  /** SO_PEERCRED: [pid, uid, gid]. @throws SystemError */
+  peerCred(): Int32Array {
+    this.usable();
+    const out = new Int32Array(3);
+    const rc = addon.peerCred(this.fd, out);
+    if (rc < 0) throw new SystemError(rc, 'getsockopt');
+    return out;
   }
 
   /** Closes the fd, first waking and deregistering every poller of it. Idempotent. */

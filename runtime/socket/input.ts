@@ -1,4 +1,5 @@
 // The socket's input buffer and cqueues' read formats over it: lines, headers, MIME parts, counts, RegExps.
+import { RuntimeError } from '../errors.js';
 
 /** A read format, as API.md: '*l' '*L' '*a' '*h' '*H' '--boundary', n > 0, n < 0, 0, or a RegExp. */
 export type Format = '*l' | '*L' | '*a' | '*h' | '*H' | `--${string}` | number | RegExp;
@@ -431,3 +432,20 @@ function unfold(field: Uint8Array): Buffer {
   }
   return Buffer.from(out);
 }
+
+/** @throws RuntimeError ERR_INVALID_FORMAT for anything that is not a Format. */
+export function checkFormat(f: unknown): void {
+  if (typeof f === 'number') {
+    if (!Number.isInteger(f)) throw formatError(f);
+    return;
+  }
+  if (f instanceof RegExp) return;
+  if (f === '*l' || f === '*L' || f === '*a' || f === '*h' || f === '*H') return;
+  if (typeof f === 'string' && f.startsWith('--') && f.length > 2) return;
+  throw formatError(f);
+}
+
+function formatError(f: unknown): RuntimeError {
+  return new RuntimeError('ERR_INVALID_FORMAT', `invalid read format ${typeof f === 'string' ? `'${f}'` : String(f)}`);
+}
+

@@ -6,8 +6,9 @@ import { RuntimeError, SystemError, invalidArgType, outOfRange, validateTimeout 
 import { checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type Endpoint, type SockAddr, type SocketType } from './address.js';
 import { Channel } from './channel.js';
 import { recvWithFd, sendWithFds } from './fdpass.js';
-import { InputBuffer, NEED_MORE, type Format, type ReadShape } from './input.js';
-import { DEFAULT_INPUT, DEFAULT_OUTPUT, formatInput, formatOutput, parseInput, parseOutput, type InputMode, type OutputMode } from './modes.js';
+import { InputBuffer, NEED_MORE, checkFormat, type Format, type ReadShape } from './input.js';
+import { SocketConfig, type TransferState } from './config.js';
+import { parseInput, parseOutput } from './modes.js';
 import { OutputBuffer } from './output.js';
 import { BitCursor } from './pack.js';
 import { bindListen, check, dial, type BindOptions, type DialOptions } from './setup.js';
@@ -20,6 +21,7 @@ const EAGAIN = -11;
 const EINTR = -4;
 const EPIPE = -32;
 const MSG_TRUNC = 0x20;
+const SOCK_STREAM = 1;
 // NB: write() waits while more than this much output is buffered: memory stays bounded against a stalled
 // peer, and the wait has the call's one deadline (the original buffered without limit).
 const OUTPUT_HIGH_WATER = 64 * 1024;
@@ -44,9 +46,7 @@ export interface ConnectOptions extends SocketOptions, Endpoint, DialOptions {}
  * Options of listen(): where, plus `unlink` (remove a stale unix socket file), `fileMode` (its chmod,
  * 0o660 or '0660'), `reuseaddr` (default true), `reuseport` (default false) and `backlog` (511).
  */
-export interface ListenOptions extends Omit<SocketOptions, 'mode'>, Endpoint, BindOptions {
-  mode?: SocketOptions['mode'];
-}
+export interface ListenOptions extends SocketOptions, Endpoint, BindOptions {}
 
 /** Per-call read options. */
 export interface ReadOptions {
@@ -65,13 +65,7 @@ export class Socket implements AsyncDisposable {
   readonly #type: number;
   readonly #in: InputBuffer;
   readonly #out = new OutputBuffer();
-  #inMode: InputMode = { ...DEFAULT_INPUT };
-  #outMode: OutputMode = { ...DEFAULT_OUTPUT };
-  #inBufsiz = 4096;
-  #outBufsiz = 4096;
-  #inMaxline = 4096;
-  #outMaxline = 4096;
-  #encoding: BufferEncoding = 'utf8';
+  readonly #cfg = new SocketConfig();
   readonly #bitsIn = new BitCursor();
   readonly #bitsOut = new BitCursor();
 
@@ -79,7 +73,7 @@ export class Socket implements AsyncDisposable {
   constructor(fd: number, type: number, opts: SocketOptions = {}) {
     this.#ch = new Channel(fd, opts.controller ?? Controller.root(), opts.timeoutMs);
     this.#type = type;
-    this.#in = new InputBuffer(4096, type !== addon.constants.SOCK_STREAM);
+    this.#in = new InputBuffer(4096, type !== SOCK_STREAM);
     if (opts.encoding !== undefined) this.setEncoding(opts.encoding);
     if (opts.mode !== undefined) this.setmode(...opts.mode);
   }
@@ -99,7 +93,7 @@ export class Socket implements AsyncDisposable {
     if (!Number.isInteger(fd) || fd < 0) throw invalidArgType('fd', 'a non-negative integer', fd);
     check(addon.setBlocking(fd, false), 'fcntl');
     const type = addon.getSockOpt(fd, addon.constants.SOL_SOCKET!, addon.constants.SO_TYPE!);
-    return new Socket(fd, type > 0 ? type : addon.constants.SOCK_STREAM!, opts);
+    return new Socket(fd, type > 0 ? type : SOCK_STREAM, opts);
   }
 
   /** A client socket: returns at once; DNS and connect progress in the background and on first I/O. */
@@ -175,7 +169,7 @@ export class Socket implements AsyncDisposable {
   /** Reads one format (default '*l') and decodes it with the socket's encoding; null at EOF. */
   async read(format: Format = '*l', opts?: ReadOptions): Promise<string | null> {
     const b = await this.readBytes(format, opts);
-    return b === null ? null : b.toString(this.#encoding);
+    return b === null ? null : b.toString(this.#cfg.encoding);
   }
 
   /**
@@ -189,7 +183,7 @@ export class Socket implements AsyncDisposable {
     this.#ch.sticky(this.#ch.r);
     if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
     this.#ch.usable();
-    if (this.#outMode.autoflush && this.#out.length > 0) this.#flushNow(this.#out.length);
+    if (this.#cfg.outMode.autoflush && this.#out.length > 0) this.#flushNow(this.#out.length);
     const shape = this.#shape(opts.mode);
     if (format === 0) return Buffer.alloc(0); // '' always, even at EOF, as the original
     for (;;) {
@@ -227,7 +221,7 @@ export class Socket implements AsyncDisposable {
   /** Puts data back in front of the input; clears the EOF mark. */
   unget(data: string | Uint8Array): void {
     this.#ch.usable();
-    this.#in.unget(typeof data === 'string' ? Buffer.from(data, this.#encoding) : data);
+    this.#in.unget(typeof data === 'string' ? Buffer.from(data, this.#cfg.encoding) : data);
     this.#ch.r.eof = false;
   }
 
@@ -254,10 +248,10 @@ export class Socket implements AsyncDisposable {
     for (;;) {
       this.#ch.usable();
       if (this.#in.eof) return;
-      const room = this.#in.datagram ? this.#inBufsiz : Math.max(this.#inBufsiz, 4096);
+      const room = this.#in.datagram ? this.#cfg.inBufsiz : Math.max(this.#cfg.inBufsiz, 4096);
       const r = this.#in.reserve(room);
       const n = this.#in.datagram
-        ? addon.recv(this.#ch.fd, r.buf, r.off, Math.min(r.len, this.#inBufsiz), MSG_TRUNC)
+        ? addon.recv(this.#ch.fd, r.buf, r.off, Math.min(r.len, this.#cfg.inBufsiz), MSG_TRUNC)
         : addon.read(this.#ch.fd, r.buf, r.off, r.len);
       if (n > 0) {
         this.#in.commit(Math.min(n, r.len));
@@ -280,8 +274,8 @@ export class Socket implements AsyncDisposable {
   }
 
   #shape(mode: string | undefined): ReadShape {
-    const text = mode === undefined ? this.#inMode.text : parseInput(mode, this.#inMode).text;
-    return { text, maxline: this.#inMaxline, bufsiz: this.#inBufsiz };
+    const text = mode === undefined ? this.#cfg.inMode.text : parseInput(mode, this.#cfg.inMode).text;
+    return { text, maxline: this.#cfg.inMaxline, bufsiz: this.#cfg.inBufsiz };
   }
 
   // ---- writing ----------------------------------------------------------------------------------------------
@@ -296,20 +290,14 @@ export class Socket implements AsyncDisposable {
     this.#ch.sticky(this.#ch.w);
     if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
     this.#ch.usable();
-    const text = this.#outMode.text;
-    if (this.#type !== 1) {
-      // Datagrams: one write is one message, sent whole.
-      const msg = Buffer.concat(chunks.map((c) => this.#bytes(c)));
-      this.#out.append(msg, text);
-      await this.#flushUpTo(this.#out.length, deadline, 'write');
-      return this;
-    }
-    for (const c of chunks) this.#out.append(this.#bytes(c), text);
-    const due = this.#out.due(this.#outMode.flush, this.#outBufsiz, this.#outMaxline);
+    const { text, flush } = this.#cfg.outMode;
+    const stream = this.#type === SOCK_STREAM;
+    if (stream) for (const c of chunks) this.#out.append(this.#bytes(c), text);
+    else this.#out.append(Buffer.concat(chunks.map((c) => this.#bytes(c))), text); // one write, one datagram
+    const due = stream ? this.#out.due(flush, this.#cfg.outBufsiz, this.#cfg.outMaxline) : this.#out.length;
     if (due > 0) await this.#flushUpTo(due, deadline, 'write');
-    if (this.#out.length > Math.max(OUTPUT_HIGH_WATER, this.#outBufsiz)) {
-      await this.#flushUpTo(this.#out.length - Math.max(OUTPUT_HIGH_WATER, this.#outBufsiz), deadline, 'write');
-    }
+    const high = Math.max(OUTPUT_HIGH_WATER, this.#cfg.outBufsiz);
+    if (this.#out.length > high) await this.#flushUpTo(this.#out.length - high, deadline, 'write');
     return this;
   }
 
@@ -318,28 +306,21 @@ export class Socket implements AsyncDisposable {
     const deadline = this.#ch.deadline(opts.timeoutMs);
     this.#ch.sticky(this.#ch.w);
     await this.#ch.settled(deadline);
-    const mode = opts.mode === undefined ? 'n' : parseOutput(opts.mode, this.#outMode).flush;
-    await this.#flushUpTo(this.#out.due(mode, this.#outBufsiz, this.#outMaxline), deadline, 'flush');
+    const mode = opts.mode === undefined ? 'n' : parseOutput(opts.mode, this.#cfg.outMode).flush;
+    await this.#flushUpTo(this.#out.due(mode, this.#cfg.outBufsiz, this.#cfg.outMaxline), deadline, 'flush');
   }
 
   /** Writes `bits` bits of value (big-endian, two's complement for negatives); whole bytes go out. */
   async pack(value: number | bigint, bits = 32): Promise<void> {
     if (!Number.isInteger(bits) || bits < 1 || bits > 1024) throw outOfRange('bits', 'an integer from 1 to 1024', bits);
     if (typeof value !== 'bigint' && typeof value !== 'number') throw invalidArgType('value', 'a number or a bigint', value);
-    const bytes = this.#bitsOut.put(value, bits);
-    const text = this.#outMode.text;
-    this.#outMode.text = false;
-    try {
-      this.#out.append(bytes, false);
-    } finally {
-      this.#outMode.text = text;
-    }
-    const due = this.#out.due(this.#outMode.flush === 'l' ? 'f' : this.#outMode.flush, this.#outBufsiz, this.#outMaxline);
+    this.#out.append(this.#bitsOut.put(value, bits), false);
+    const due = this.#out.due(this.#cfg.outMode.flush === 'l' ? 'f' : this.#cfg.outMode.flush, this.#cfg.outBufsiz, this.#cfg.outMaxline);
     if (due > 0) await this.#flushUpTo(due, this.#ch.deadline(undefined), 'pack');
   }
 
   #bytes(c: string | Uint8Array | number): Uint8Array {
-    if (typeof c === 'string') return Buffer.from(c, this.#encoding);
+    if (typeof c === 'string') return Buffer.from(c, this.#cfg.encoding);
     if (typeof c === 'number') return Buffer.from(String(c));
     if (c instanceof Uint8Array) return c;
     throw invalidArgType('chunk', 'a string, a Uint8Array or a number', c);
@@ -361,7 +342,7 @@ export class Socket implements AsyncDisposable {
   /** One non-blocking write of up to `limit` buffered bytes: bytes written, or -errno (-EAGAIN included). */
   #flushNow(limit: number): number {
     if (this.#ch.fd < 0 || limit <= 0) return 0;
-    if (this.#type !== 1) {
+    if (this.#type !== SOCK_STREAM) {
       const [msg] = this.#out.slices(limit, 1);
       const n = addon.write(this.#ch.fd, msg!, 0, msg!.length);
       if (n < 0) return this.#noteWriteError(n);
@@ -378,7 +359,7 @@ export class Socket implements AsyncDisposable {
   }
 
   #noteWriteError(n: number): number {
-    if (n === -32 /* EPIPE */) this.#ch.w.eof = true;
+    if (n === EPIPE) this.#ch.w.eof = true;
     return n === EINTR ? 0 : n;
   }
 
@@ -386,32 +367,22 @@ export class Socket implements AsyncDisposable {
 
   /** Sets input/output modes (undefined leaves a side); returns the previous ones, as "t-p" and "tla". */
   setmode(input?: string, output?: string): [string, string] {
-    const prev: [string, string] = [formatInput(this.#inMode), formatOutput(this.#outMode)];
-    if (input !== undefined && input !== null) this.#inMode = parseInput(String(input), DEFAULT_INPUT);
-    if (output !== undefined && output !== null) this.#outMode = parseOutput(String(output), DEFAULT_OUTPUT);
-    return prev;
+    return this.#cfg.setmode(input, output);
   }
 
   /** Encoding of read()/lines() results and of written strings. */
   setEncoding(enc: BufferEncoding): void {
-    if (!Buffer.isEncoding(enc)) throw invalidArgType('enc', 'a Buffer encoding', enc);
-    this.#encoding = enc;
+    this.#cfg.setEncoding(enc);
   }
 
   /** Input read size and MIME chunk size / output flush unit ('f' mode); returns the previous values. */
   setbufsiz(input?: number, output?: number): [number, number] {
-    const prev: [number, number] = [this.#inBufsiz, this.#outBufsiz];
-    if (input !== undefined) this.#inBufsiz = sizeArg('input', input, this.#inBufsiz);
-    if (output !== undefined) this.#outBufsiz = sizeArg('output', output, this.#outBufsiz);
-    return prev;
+    return this.#cfg.setbufsiz(input, output);
   }
 
   /** Longest line before a line read splits / a line-mode flush cuts; returns the previous values. */
   setmaxline(input?: number, output?: number): [number, number] {
-    const prev: [number, number] = [this.#inMaxline, this.#outMaxline];
-    if (input !== undefined) this.#inMaxline = sizeArg('input', input, this.#inMaxline);
-    if (output !== undefined) this.#outMaxline = sizeArg('output', output, this.#outMaxline);
-    return prev;
+    return this.#cfg.setmaxline(input, output);
   }
 
   /** Sets the default timeout of blocking calls (undefined: none); returns the previous one. */
@@ -425,13 +396,9 @@ export class Socket implements AsyncDisposable {
     return this.#ch.timeout;
   }
 
-  /** Repeats of an unchecked sticky error allowed before ERR_UNCHECKED_ERRORS; returns the previous. */
+  /** Repeats of an unchecked sticky error allowed before ERR_UNCHECKED_ERRORS (default 100); returns the previous. */
   setmaxerrs(n: number, which: 'r' | 'w' | 'rw' = 'rw'): number {
-    if (!Number.isInteger(n) || n < 0) throw outOfRange('n', 'a non-negative integer', n);
-    const prev = which === 'w' ? this.#ch.w.maxerrs : this.#ch.r.maxerrs;
-    if (which.includes('r')) this.#ch.r.maxerrs = n;
-    if (which.includes('w')) this.#ch.w.maxerrs = n;
-    return prev;
+    return this.#ch.setmaxerrs(n, which);
   }
 
   /** The sticky error of a side ('r' by default, then 'w'). */
@@ -441,11 +408,7 @@ export class Socket implements AsyncDisposable {
 
   /** Clears sticky errors and their repeat counters. */
   clearerr(which: 'r' | 'w' | 'rw' = 'rw'): void {
-    for (const side of [which.includes('r') ? this.#ch.r : undefined, which.includes('w') ? this.#ch.w : undefined]) {
-      if (side === undefined) continue;
-      side.error = undefined;
-      side.repeats = 0;
-    }
+    this.#ch.clearerr(which);
   }
 
   /** Whether EOF was seen on input ('r') / EPIPE on output ('w'). */
@@ -476,7 +439,7 @@ export class Socket implements AsyncDisposable {
     await ch.settled(deadline);
     // Whatever was written before goes first, in order.
     await this.#flushUpTo(this.#out.length, deadline, 'sendfd');
-    const msg = typeof message === 'string' ? Buffer.from(message, this.#encoding) : message;
+    const msg = typeof message === 'string' ? Buffer.from(message, this.#cfg.encoding) : message;
     let frame: Buffer;
     let fd: number;
     if (handle instanceof Socket) {
@@ -512,7 +475,7 @@ export class Socket implements AsyncDisposable {
     const deadline = ch.deadline(timeoutMs);
     ch.sticky(ch.r);
     await ch.settled(deadline);
-    const { data, fd, framed } = await recvWithFd(ch, this.#inBufsiz, deadline);
+    const { data, fd, framed } = await recvWithFd(ch, this.#cfg.inBufsiz, deadline);
     const opts = { controller: ch.ctl };
     try {
       if (!framed) return { message: data, socket: fd >= 0 ? Socket.fdopen(fd, opts) : null };
@@ -547,20 +510,13 @@ export class Socket implements AsyncDisposable {
 
   /** Credentials of a unix socket peer. @throws SystemError (ENOTSOCK, EINVAL on other families) */
   peereid(): { uid: number; gid: number } {
-    const c = this.#cred();
-    return { uid: c[1]!, gid: c[2]! };
+    const [, uid, gid] = this.#ch.peerCred();
+    return { uid: uid!, gid: gid! };
   }
 
   /** Process id of a unix socket peer. */
   peerpid(): number {
-    return this.#cred()[0]!;
-  }
-
-  #cred(): Int32Array {
-    this.#ch.usable();
-    const out = new Int32Array(3);
-    check(addon.peerCred(this.#ch.fd, out), 'getsockopt');
-    return out;
+    return this.#ch.peerCred()[0]!;
   }
 
   // ---- shutdown and close -----------------------------------------------------------------------------------
@@ -623,62 +579,17 @@ export class Socket implements AsyncDisposable {
 
   /** A moving socket's state and buffered bytes (copies; the socket is untouched until it is sent). */
   #snapshot(): { state: TransferState; input: Buffer; output: Buffer } {
-    const state: TransferState = {
-      type: this.#type,
-      inMode: formatInput(this.#inMode),
-      outMode: formatOutput(this.#outMode),
-      bufsiz: [this.#inBufsiz, this.#outBufsiz],
-      maxline: [this.#inMaxline, this.#outMaxline],
-      timeout: this.#ch.timeout ?? null,
-      encoding: this.#encoding,
-      eof: this.#in.eof,
-    };
+    const state: TransferState = { ...this.#cfg.toState(), type: this.#type, timeout: this.#ch.timeout ?? null, eof: this.#in.eof };
     return { state, input: Buffer.from(this.#in.peek()), output: this.#out.drainCopy() };
   }
 
   /** A socket that continues where another thread's stopped. */
   static #restore(fd: number, state: TransferState, input: Uint8Array, output: Uint8Array, opts: SocketOptions): Socket {
     const s = new Socket(fd, state.type, { ...opts, timeoutMs: state.timeout ?? undefined });
-    s.setmode(state.inMode, state.outMode);
-    s.setbufsiz(...state.bufsiz);
-    s.setmaxline(...state.maxline);
-    s.setEncoding(state.encoding);
+    s.#cfg.apply(state);
     if (input.length > 0) s.#in.append(input);
     s.#in.eof = state.eof;
     if (output.length > 0) s.#out.append(output, false);
     return s;
   }
-}
-
-/** What travels with a moved socket besides its fd and buffered bytes. */
-export interface TransferState {
-  type: number;
-  inMode: string;
-  outMode: string;
-  bufsiz: [number, number];
-  maxline: [number, number];
-  timeout: number | null;
-  encoding: BufferEncoding;
-  eof: boolean;
-}
-
-function checkFormat(f: unknown): void {
-  if (typeof f === 'number') {
-    if (!Number.isInteger(f)) throw formatError(f);
-    return;
-  }
-  if (f instanceof RegExp) return;
-  if (f === '*l' || f === '*L' || f === '*a' || f === '*h' || f === '*H') return;
-  if (typeof f === 'string' && f.startsWith('--') && f.length > 2) return;
-  throw formatError(f);
-}
-
-function formatError(f: unknown): RuntimeError {
-  return new RuntimeError('ERR_INVALID_FORMAT', `invalid read format ${typeof f === 'string' ? `'${f}'` : String(f)}`);
-}
-
-function sizeArg(name: string, v: number, keep: number): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw invalidArgType(name, 'a number', v);
-  if (v === 0) return keep;
-  return v < 0 ? Infinity : v;
 }

@@ -1,6 +1,6 @@
 // The frame a descriptor travels in over sendfd/recvfd: a moved socket's state and buffered bytes, then
 // the caller's message.
-import type { TransferState } from './socket.js';
+import type { TransferState } from './config.js';
 
 // NB: 8 bytes that begin every troupe sendfd message, so a receiver tells a framed transfer from a plain
 // message a foreign sender wrote with SCM_RIGHTS.
