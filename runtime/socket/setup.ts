@@ -17,7 +17,10 @@ export interface DialOptions {
 /** Options that shape a listen. */
 export interface BindOptions {
   unlink?: boolean;
-  fileMode?: number | string;
+  /** Permissions of a unix socket file, 0o660 or '0660'. */
+  mode?: number | string;
+  /** Permissions to clear on a unix socket file, as a umask (0o007 or '007'). */
+  mask?: number | string;
   reuseaddr?: boolean;
   reuseport?: boolean;
   backlog?: number;
@@ -59,7 +62,9 @@ export function bindListen(ch: Channel, type: number, r: Resolved, opts: BindOpt
     const file = r.family === AF_UNIX && !r.host.startsWith('\0');
     if (file && opts.unlink) unlinkQuiet(r.host);
     check(addon.bind(fd, r.family, r.host, r.port), 'bind', r);
-    if (file && opts.fileMode !== undefined) chmodSync(r.host, typeof opts.fileMode === 'string' ? parseInt(opts.fileMode, 8) : opts.fileMode);
+    // NB: umask(2) is process-wide and racy with other threads; the file's mode is set right after bind.
+    if (file && opts.mode !== undefined) chmodSync(r.host, octal(opts.mode));
+    else if (file && opts.mask !== undefined) chmodSync(r.host, 0o777 & ~octal(opts.mask));
     if (type !== addon.constants.SOCK_DGRAM) check(addon.listen(fd, opts.backlog ?? 511), 'listen', r);
   } catch (err) {
     ch.drop();
@@ -75,6 +80,12 @@ export function check(rc: number, syscall: string, r?: Resolved): number {
 
 function where(r: Resolved): { address?: string; port?: number; path?: string } {
   return r.family === AF_UNIX ? { path: r.host.replace(/^\0/, '@') } : { address: r.host, port: r.port };
+}
+
+function octal(v: number | string): number {
+  const n = typeof v === 'string' ? parseInt(v, 8) : v;
+  if (!Number.isInteger(n) || n < 0 || n > 0o7777) throw invalidArgType('mode', 'an octal permission (0 to 0o7777)', v);
+  return n;
 }
 
 function unlinkQuiet(path: string): void {

@@ -36,15 +36,16 @@ export interface SocketOptions {
   /** Encoding of read()/lines() results. Default 'utf8'. */
   encoding?: BufferEncoding;
   /** Input and output modes (setmode), e.g. ['b', 'bn'] for a raw binary socket. */
-  mode?: [input?: string, output?: string];
+  modes?: [input?: string, output?: string];
 }
 
 /** Options of connect(): where to, plus `bind` (a local address first) and `nodelay` (TCP_NODELAY). */
 export interface ConnectOptions extends SocketOptions, Endpoint, DialOptions {}
 
 /**
- * Options of listen(): where, plus `unlink` (remove a stale unix socket file), `fileMode` (its chmod,
- * 0o660 or '0660'), `reuseaddr` (default true), `reuseport` (default false) and `backlog` (511).
+ * Options of listen(): where, plus for unix paths `unlink` (remove a stale socket file), `mode` (its
+ * permissions, 0o660 or '0660') or `mask` (permissions cleared, as a umask), and `reuseaddr` (default
+ * true), `reuseport` (default false), `backlog` (511).
  */
 export interface ListenOptions extends SocketOptions, Endpoint, BindOptions {}
 
@@ -75,7 +76,7 @@ export class Socket implements AsyncDisposable {
     this.#type = type;
     this.#in = new InputBuffer(4096, type !== SOCK_STREAM);
     if (opts.encoding !== undefined) this.setEncoding(opts.encoding);
-    if (opts.mode !== undefined) this.setmode(...opts.mode);
+    if (opts.modes !== undefined) this.setmode(...opts.modes);
   }
 
   // ---- construction ---------------------------------------------------------------------------------------

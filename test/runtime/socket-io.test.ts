@@ -1,5 +1,5 @@
 // Socket I/O: TCP and unix transports, errors and timeouts, datagrams, chunked reads, descriptor passing.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,26 @@ describe('TCP', () => {
     const c = Socket.listen({ host: '127.0.0.1', port: (b.localname() as { port: number }).port, reuseport: true });
     b.close();
     c.close();
+  });
+});
+
+describe('fast paths', () => {
+  it('a read served from the buffer never touches the controller', async () => {
+    // The sockets wait through a controller nobody steps: any read that had to wait would hang.
+    const idle = new Controller();
+    const [w, r] = Socket.pair('stream', { controller: idle });
+    w.setmode('b', 'bn');
+    await w.write('one\ntwo\nthree\n'); // the kernel takes it at once
+    r.setbufsiz(4096);
+    // The first read finds the bytes in the kernel; it must not wait either (I/O is tried first).
+    expect(await r.read()).toBe('one');
+    expect(r.pending().input).toBeGreaterThan(0);
+    expect(await r.read()).toBe('two');
+    expect(await r.read()).toBe('three');
+    expect(idle.stats()).toMatchObject({ steps: 0, fds: 0 });
+    w.close();
+    r.close();
+    idle.close();
   });
 });
 
@@ -166,6 +186,15 @@ describe('unix sockets', () => {
       expect(await conn.read()).toBe('over unix');
       for (const s of [cli, conn, srv]) s.close();
     }
+  });
+
+  it("sets the socket file's permissions with mode, or clears some with mask", () => {
+    const a = Socket.listen({ path: join(dir, 'mode.sock'), mode: '0600' });
+    expect(statSync(join(dir, 'mode.sock')).mode & 0o777).toBe(0o600);
+    const b = Socket.listen({ path: join(dir, 'mask.sock'), mask: 0o077 });
+    expect(statSync(join(dir, 'mask.sock')).mode & 0o777).toBe(0o700);
+    a.close();
+    b.close();
   });
 
   it('keeps datagram framing: each message reads like a stream that ends', async () => {
