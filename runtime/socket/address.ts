@@ -2,13 +2,13 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { invalidArgType } from '../errors.js';
+import { addon } from '../native.js';
 
-export const AF_UNIX = 1;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-export const SOCK_STREAM = 1;
-export const SOCK_DGRAM = 2;
-export const SOCK_SEQPACKET = 5;
+// The kernel's numbers, as the native layer reports them.
+export const { AF_UNIX, AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET } = addon.constants as Record<
+  'AF_UNIX' | 'AF_INET' | 'AF_INET6' | 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET',
+  number
+>;
 
 /** A socket's kind of transport. */
 export type SocketType = 'stream' | 'dgram' | 'seqpacket';

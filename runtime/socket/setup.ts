@@ -2,7 +2,7 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import { addon } from '../native.js';
 import { SystemError, invalidArgType } from '../errors.js';
-import { AF_INET6, AF_UNIX, resolveNow, type Resolved } from './address.js';
+import { AF_INET6, AF_UNIX, SOCK_DGRAM, resolveNow, type Resolved } from './address.js';
 import type { Channel } from './channel.js';
 
 const EAGAIN = -11;
@@ -65,7 +65,7 @@ export function bindListen(ch: Channel, type: number, r: Resolved, opts: BindOpt
     // NB: umask(2) is process-wide and racy with other threads; the file's mode is set right after bind.
     if (file && opts.mode !== undefined) chmodSync(r.host, octal(opts.mode));
     else if (file && opts.mask !== undefined) chmodSync(r.host, 0o777 & ~octal(opts.mask));
-    if (type !== addon.constants.SOCK_DGRAM) check(addon.listen(fd, opts.backlog ?? 511), 'listen', r);
+    if (type !== SOCK_DGRAM) check(addon.listen(fd, opts.backlog ?? 511), 'listen', r);
   } catch (err) {
     ch.drop();
     throw err;

@@ -3,7 +3,7 @@ import { addon } from '../native.js';
 import { Controller } from '../controller.js';
 import type { Condition } from '../condition.js';
 import { RuntimeError, SystemError, invalidArgType, outOfRange, validateTimeout } from '../errors.js';
-import { checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type Endpoint, type SockAddr, type SocketType } from './address.js';
+import { SOCK_STREAM, checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type Endpoint, type SockAddr, type SocketType } from './address.js';
 import { Channel } from './channel.js';
 import { recvWithFd, sendWithFds } from './fdpass.js';
 import { InputBuffer, NEED_MORE, checkFormat, type Format, type ReadShape } from './input.js';
@@ -21,7 +21,6 @@ const EAGAIN = -11;
 const EINTR = -4;
 const EPIPE = -32;
 const MSG_TRUNC = 0x20;
-const SOCK_STREAM = 1;
 // NB: write() waits while more than this much output is buffered: memory stays bounded against a stalled
 // peer, and the wait has the call's one deadline (the original buffered without limit).
 const OUTPUT_HIGH_WATER = 64 * 1024;

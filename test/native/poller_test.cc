@@ -29,6 +29,7 @@
 #include "../../native/sys/fd.h"
 #include "../../native/sys/poller.h"
 #include "../../native/sys/unique_fd.h"
+#include "check.h"
 
 using troupe::sys::fd_flags;
 using troupe::sys::kFlagCloexec;
@@ -36,23 +37,6 @@ using troupe::sys::kFlagNonblock;
 using troupe::sys::Poller;
 using troupe::sys::UniqueFd;
 
-namespace {
-
-int g_passed = 0;
-int g_failed = 0;
-
-void check(bool ok, const char* expr, const char* file, int line) {
-  if (ok) {
-    g_passed++;
-    return;
-  }
-  g_failed++;
-  std::printf("FAIL %s:%d: %s\n", file, line, expr);
-}
-
-}  // namespace
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
 
 // NB: this definition interposes libc's epoll_ctl for the whole executable (poller.cc is linked into
 // it), so tests can count the poller's syscalls exactly.
@@ -697,6 +681,5 @@ int main() {
   test_wait_reports_eintr();
   test_unique_fd();
   CHECK(fd_count() == baseline);
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return troupe::test::report();
 }

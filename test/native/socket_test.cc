@@ -16,6 +16,7 @@
 #include "../../native/sys/fd.h"
 #include "../../native/sys/socket.h"
 #include "../../native/sys/unique_fd.h"
+#include "check.h"
 
 namespace sys = troupe::sys;
 using troupe::sys::fd_flags;
@@ -23,23 +24,6 @@ using troupe::sys::kFlagCloexec;
 using troupe::sys::kFlagNonblock;
 using troupe::sys::UniqueFd;
 
-namespace {
-
-int g_passed = 0;
-int g_failed = 0;
-
-void check(bool ok, const char* expr, const char* file, int line) {
-  if (ok) {
-    g_passed++;
-    return;
-  }
-  g_failed++;
-  std::printf("FAIL %s:%d: %s\n", file, line, expr);
-}
-
-}  // namespace
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
 
 namespace {
 
@@ -516,6 +500,5 @@ int main() {
   test_set_blocking();
   test_constants();
   CHECK(fd_count() == baseline);
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return troupe::test::report();
 }
