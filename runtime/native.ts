@@ -78,7 +78,12 @@ export interface SocketCalls {
    */
   recv(fd: number, buf: Uint8Array, off: number, len: number, flags: number): number;
   shutdown(fd: number, how: number): number;
+  /** close(2), never retried; the fd stops being owned by this thread. */
   close(fd: number): number;
+  /** The calling thread's sockets own fd: it is closed when the thread exits, if still owned then. */
+  own(fd: number): void;
+  /** fd is no longer owned by this thread (it moved elsewhere). */
+  disown(fd: number): void;
   /** sendmsg with SCM_RIGHTS carrying `fds` (may be empty) and MSG_NOSIGNAL; returns bytes sent. */
   sendFds(fd: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /**

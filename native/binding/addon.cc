@@ -2,6 +2,7 @@
 #include "addon.h"
 
 #include "../sys/fd.h"
+#include "../sys/socket.h"
 #include "poller.h"
 
 namespace troupe::binding {
@@ -25,6 +26,8 @@ void on_env_cleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   data->cleanup = handle;
   data->closing_handles = 1;  // held until the loop below is done
   for (PollerWrap* p : data->pollers) data->closing_handles += p->Teardown();
+  for (int fd : data->owned_fds) sys::close(fd);
+  data->owned_fds.clear();
   handle_closed(data);
 }
 

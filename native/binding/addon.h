@@ -17,6 +17,9 @@ struct AddonData {
   napi_async_cleanup_hook_handle cleanup = nullptr;
   int closing_handles = 0;
   bool tearing_down = false;
+  // NB: the descriptors this thread's sockets own. A worker that is terminated runs no more JS, so its
+  // sockets cannot close themselves: the env cleanup hook closes what is left here (addon.cc).
+  std::unordered_set<int> owned_fds;
 };
 
 AddonData* addon_data(Napi::Env env);

@@ -221,6 +221,27 @@ Napi::Value SetBlocking(const Napi::CallbackInfo& info) {
   return Num(info.Env(), sys::set_blocking(fd, blocking));
 }
 
+// close(fd): the fd stops being owned by this thread, then close(2) (never retried).
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int fd = a.Int(0, "fd");
+  ARGS_OR_RETURN(a);
+  addon_data(info.Env())->owned_fds.erase(fd);
+  return Num(info.Env(), sys::close(fd));
+}
+
+// own(fd) / disown(fd): this thread's sockets hold fd (closed at thread exit if still held) / no longer.
+template <bool kOwn>
+Napi::Value Ownership(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int fd = a.Int(0, "fd");
+  ARGS_OR_RETURN(a);
+  auto& owned = addon_data(info.Env())->owned_fds;
+  if (kOwn) owned.insert(fd);
+  else owned.erase(fd);
+  return info.Env().Undefined();
+}
+
 #undef ARGS_OR_RETURN
 
 }  // namespace
@@ -239,7 +260,9 @@ void init_socket(Napi::Env env, Napi::Object exports) {
       {"writev", Writev},
       {"recv", Recv},
       {"shutdown", Shutdown},
-      {"close", OnFd<sys::close>},
+      {"close", Close},
+      {"own", Ownership<true>},
+      {"disown", Ownership<false>},
       {"sendFds", SendFds},
       {"recvFds", RecvFds},
       {"sockName", SockName},

@@ -42,9 +42,16 @@ export class Channel {
   readonly #wwait = { pollfd: (): number => this.fd, events: (): string => 'w' };
 
   constructor(fd: number, ctl: Controller, timeoutMs: number | undefined) {
-    this.fd = fd;
     this.ctl = ctl;
     this.timeout = validateTimeout('timeoutMs', timeoutMs);
+    if (fd >= 0) this.adopt(fd);
+  }
+
+  /** Takes fd as this socket's descriptor; the thread owns it until drop() or release(). */
+  adopt(fd: number): void {
+    this.fd = fd;
+    // NB: owned fds are closed by the native cleanup hook if the thread ends (terminate) first.
+    addon.own(fd);
   }
 
   /** The absolute deadline of one call: its own timeout, else the socket's. */
@@ -149,6 +156,19 @@ export class Channel {
     const rc = addon.peerCred(this.fd, out);
     if (rc < 0) throw new SystemError(rc, 'getsockopt');
     return out;
+  }
+
+  /** Gives up the fd without closing it (it now belongs to another thread); the socket is moved. */
+  release(): number {
+    const fd = this.fd;
+    if (fd >= 0) {
+      cancelFd(fd);
+      addon.disown(fd);
+    }
+    this.fd = -1;
+    this.closed = this.transferred = true;
+    this.ready.signal();
+    return fd;
   }
 
   /** Closes the fd, first waking and deregistering every poller of it. Idempotent. */

@@ -29,7 +29,7 @@ export interface BindOptions {
 /** Creates the fd and connects it; resolves once connected. @throws SystemError (ECONNREFUSED, …) */
 export async function dial(ch: Channel, type: number, r: Resolved, opts: DialOptions): Promise<void> {
   const fd = check(addon.socket(r.family, type), 'socket');
-  ch.fd = fd;
+  ch.adopt(fd);
   if (ch.closed) return ch.drop();
   const C = addon.constants;
   if (opts.nodelay && r.family !== AF_UNIX) addon.setSockOpt(fd, C.IPPROTO_TCP!, C.TCP_NODELAY!, 1);
@@ -54,7 +54,7 @@ export async function dial(ch: Channel, type: number, r: Resolved, opts: DialOpt
 /** Creates the fd, binds it and (for connection types) listens. @throws SystemError (EADDRINUSE, …) */
 export function bindListen(ch: Channel, type: number, r: Resolved, opts: BindOptions): void {
   const fd = check(addon.socket(r.family, type), 'socket');
-  ch.fd = fd;
+  ch.adopt(fd);
   try {
     const C = addon.constants;
     if (r.family !== AF_UNIX && opts.reuseaddr !== false) addon.setSockOpt(fd, C.SOL_SOCKET!, C.SO_REUSEADDR!, 1);
