@@ -9,3 +9,5 @@ export type { RuntimeErrorCode, SystemErrorInfo } from './errors.js';
 export type { Pollable } from './waiter.js';
 export { Socket } from './socket/socket.js';
 export type { ConnectOptions, Format, ListenOptions, ReadOptions, SockAddr, SocketOptions, SocketType } from './socket/socket.js';
+export { Thread, thread } from './thread.js';
+export type { ThreadEntry } from './thread.js';

@@ -3,7 +3,7 @@ import { addon } from '../native.js';
 import { Controller } from '../controller.js';
 import type { Condition } from '../condition.js';
 import { RuntimeError, SystemError, invalidArgType, outOfRange, validateTimeout } from '../errors.js';
-import { SOCK_STREAM, checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type Endpoint, type SockAddr, type SocketType } from './address.js';
+import { SOCK_STREAM, checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type SockAddr, type SocketType } from './address.js';
 import { Channel } from './channel.js';
 import { recvWithFd, sendWithFds } from './fdpass.js';
 import { InputBuffer, NEED_MORE, checkFormat, type Format, type ReadShape } from './input.js';
@@ -11,11 +11,13 @@ import { SocketConfig, type TransferState } from './config.js';
 import { parseInput, parseOutput } from './modes.js';
 import { OutputBuffer } from './output.js';
 import { BitCursor } from './pack.js';
-import { bindListen, check, dial, type BindOptions, type DialOptions } from './setup.js';
+import { bindListen, check, dial } from './setup.js';
+import type { ConnectOptions, ListenOptions, ReadOptions, SocketOptions } from './options.js';
 import { decodeFrame, encodeFrame } from './transfer.js';
 
 export type { Format } from './input.js';
 export type { SockAddr, SocketType } from './address.js';
+export type { ConnectOptions, ListenOptions, ReadOptions, SocketOptions } from './options.js';
 
 const EAGAIN = -11;
 const EINTR = -4;
@@ -25,35 +27,6 @@ const MSG_TRUNC = 0x20;
 // peer, and the wait has the call's one deadline (the original buffered without limit).
 const OUTPUT_HIGH_WATER = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
-
-/** Options of every socket constructor. */
-export interface SocketOptions {
-  /** The controller the socket waits through. Default: the thread's root controller. */
-  controller?: Controller;
-  /** Default timeout of every blocking call, in ms (settimeout). */
-  timeoutMs?: number;
-  /** Encoding of read()/lines() results. Default 'utf8'. */
-  encoding?: BufferEncoding;
-  /** Input and output modes (setmode), e.g. ['b', 'bn'] for a raw binary socket. */
-  modes?: [input?: string, output?: string];
-}
-
-/** Options of connect(): where to, plus `bind` (a local address first) and `nodelay` (TCP_NODELAY). */
-export interface ConnectOptions extends SocketOptions, Endpoint, DialOptions {}
-
-/**
- * Options of listen(): where, plus for unix paths `unlink` (remove a stale socket file), `mode` (its
- * permissions, 0o660 or '0660') or `mask` (permissions cleared, as a umask), and `reuseaddr` (default
- * true), `reuseport` (default false), `backlog` (511).
- */
-export interface ListenOptions extends SocketOptions, Endpoint, BindOptions {}
-
-/** Per-call read options. */
-export interface ReadOptions {
-  timeoutMs?: number;
-  /** Input mode for this call only, on top of the socket's (e.g. 'b'). */
-  mode?: string;
-}
 
 /**
  * A non-blocking socket with cqueues' buffered I/O: `await sock.read('*l')` reads a line, whatever the
@@ -583,6 +556,18 @@ export class Socket implements AsyncDisposable {
     return { state, input: Buffer.from(this.#in.peek()), output: this.#out.drainCopy() };
   }
 
+  /** @internal Gives the socket up for another thread: its fd (no longer owned here) and state. */
+  static detach(s: Socket): Detached {
+    s.#ch.usable();
+    const snap = s.#snapshot();
+    return { ...snap, fd: s.#ch.release() };
+  }
+
+  /** @internal The socket of a Detached in this thread, continuing where it stopped. */
+  static attach(d: Detached, opts: SocketOptions = {}): Socket {
+    return Socket.#restore(d.fd, d.state, d.input, d.output, opts);
+  }
+
   /** A socket that continues where another thread's stopped. */
   static #restore(fd: number, state: TransferState, input: Uint8Array, output: Uint8Array, opts: SocketOptions): Socket {
     const s = new Socket(fd, state.type, { ...opts, timeoutMs: state.timeout ?? undefined });
@@ -592,4 +577,12 @@ export class Socket implements AsyncDisposable {
     if (output.length > 0) s.#out.append(output, false);
     return s;
   }
+}
+
+/** @internal A socket between threads: structured-cloneable. */
+export interface Detached {
+  fd: number;
+  state: TransferState;
+  input: Uint8Array;
+  output: Uint8Array;
 }
