@@ -80,6 +80,8 @@ export interface SocketCalls {
   shutdown(fd: number, how: number): number;
   /** close(2), never retried; the fd stops being owned by this thread. */
   close(fd: number): number;
+  /** A new descriptor for the same open file, CLOEXEC (F_DUPFD_CLOEXEC). */
+  dup(fd: number): number;
   /** The calling thread's sockets own fd: it is closed when the thread exits, if still owned then. */
   own(fd: number): void;
   /** fd is no longer owned by this thread (it moved elsewhere). */

@@ -270,6 +270,7 @@ void init_socket(Napi::Env env, Napi::Object exports) {
       {"setSockOpt", SetSockOpt},
       {"getSockOpt", GetSockOpt},
       {"setBlocking", SetBlocking},
+      {"dup", OnFd<sys::dup_cloexec>},
   };
   for (const auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));
 

@@ -33,4 +33,10 @@ inline int set_blocking(int fd, bool blocking) {
   return 0;
 }
 
+// A new descriptor for the same open file, born CLOEXEC (fcntl F_DUPFD_CLOEXEC), or -errno.
+inline int dup_cloexec(int fd) {
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return r < 0 ? -errno : r;
+}
+
 }  // namespace troupe::sys

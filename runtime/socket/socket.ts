@@ -1,4 +1,5 @@
 // Socket: cqueues' buffered, logically synchronous socket on a controller — formats, modes, sticky errors.
+import type { Socket as NetSocket } from 'node:net';
 import { addon } from '../native.js';
 import { Controller } from '../controller.js';
 import type { Condition } from '../condition.js';
@@ -6,6 +7,7 @@ import { RuntimeError, SystemError, invalidArgType, outOfRange, validateTimeout 
 import { SOCK_STREAM, checkEndpoint, resolveLater, resolveNow, typeName, typeNumber, type SockAddr, type SocketType } from './address.js';
 import { Channel } from './channel.js';
 import { recvWithFd, sendWithFds } from './fdpass.js';
+import { fromNodeSocket, toNodeSocket } from './node-interop.js';
 import { InputBuffer, NEED_MORE, checkFormat, type Format, type ReadShape } from './input.js';
 import { SocketConfig, type TransferState } from './config.js';
 import { parseInput, parseOutput } from './modes.js';
@@ -67,6 +69,16 @@ export class Socket implements AsyncDisposable {
     check(addon.setBlocking(fd, false), 'fcntl');
     const type = addon.getSockOpt(fd, addon.constants.SOL_SOCKET!, addon.constants.SO_TYPE!);
     return new Socket(fd, type > 0 ? type : SOCK_STREAM, opts);
+  }
+
+  /** Takes a connection from Node, with the bytes Node had buffered (read first). Node's socket is destroyed. */
+  static fromNodeSocket(s: NetSocket, opts?: SocketOptions): Socket {
+    return fromNodeSocket(s, opts);
+  }
+
+  /** Gives the connection (and the input buffered here) to Node; this handle is then moved. */
+  toNodeSocket(): NetSocket {
+    return toNodeSocket(this);
   }
 
   /** A client socket: returns at once; DNS and connect progress in the background and on first I/O. */
