@@ -11,3 +11,5 @@ export { Socket } from './socket/socket.js';
 export type { ConnectOptions, Format, ListenOptions, ReadOptions, SockAddr, SocketOptions, SocketType } from './socket/socket.js';
 export { Thread, thread } from './thread.js';
 export type { ThreadEntry } from './thread.js';
+export { serve } from './serve.js';
+export type { HandlerModule, Placement, ServeOptions, Server } from './serve.js';
