@@ -416,6 +416,33 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     return this.#wait(objs, AS_FIRST) as Promise<boolean>;
   }
 
+  /**
+   * @internal A socket's wait, without the pollable protocol: resolves true once fd is ready for `events`
+   * (EPOLLIN / EPOLLOUT bits) or is cancelled, false when timeoutMs passes first.
+   */
+  waitFd(fd: number, events: number, timeoutMs?: number): Promise<boolean> {
+    if (this.#closed) return Promise.reject(closedError());
+    const w = new Waiter(this, NO_ARGS, AS_FIRST);
+    const p = new Promise<boolean>((resolve) => {
+      w.resolve = resolve;
+    });
+    try {
+      this.#watch(fd, events, w, 0);
+    } catch (err) {
+      this.#release(w);
+      return Promise.reject(err);
+    }
+    if (timeoutMs !== undefined) {
+      // Argument 1 stands for the timeout: only argument 0, the fd, makes the result true.
+      if (timeoutMs <= 0) w.mark(1);
+      else {
+        w.addTimeout(1, monotime() + timeoutMs);
+        this.#addTimer(w, w.deadline);
+      }
+    }
+    return p;
+  }
+
   #wait(objs: unknown[], as: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(closedError());
     const w = new Waiter(this, objs, as);
@@ -562,19 +589,20 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   #watch(fd: number, mask: number, w: Waiter, i: number): void {
     let watch = this.#watches.get(fd);
     if (watch === undefined) {
-      watch = { fd, waiters: [], slots: [] };
+      watch = { fd, kernel: 0, waiters: [], slots: [] };
       this.#watches.set(fd, watch);
       let owners = fdOwners.get(fd);
       if (owners === undefined) fdOwners.set(fd, (owners = new Set()));
       owners.add(this);
     }
-    const have = this.#poller.mask(fd);
+    const have = watch.kernel;
     if ((have & mask) !== mask) {
       const rc = this.#poller.set(fd, have | mask, fd);
       if (rc < 0) {
         if (watch.waiters.length === 0) this.#unwatch(fd);
         throw nestingAware(rc, fd);
       }
+      watch.kernel = have | mask;
     }
     watch.waiters.push(w);
     watch.slots.push((i << 3) | mask);
@@ -768,7 +796,10 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     if (!hit) {
       // Level-triggered and unwanted: narrow the kernel mask to what is still wanted (or drop the fd).
       if (want === 0) this.#unwatch(fd);
-      else this.#poller.set(fd, want, fd);
+      else {
+        this.#poller.set(fd, want, fd);
+        watch.kernel = want;
+      }
     }
   }
 

@@ -21,6 +21,8 @@ export interface WaiterHost {
 /** An fd registration shared by every waiter of one controller waiting on that fd. */
 export interface FdWatch {
   readonly fd: number;
+  /** The mask the kernel holds for fd (the native shadow mask, mirrored so a wait costs no native call). */
+  kernel: number;
   waiters: Waiter[];
   /** Per waiter: (argument index << 3) | event mask. */
   slots: number[];

@@ -1,5 +1,5 @@
 // A socket's descriptor and its two sides: waiting for readiness, sticky errors, EOF marks, closing.
-import { addon } from '../native.js';
+import { EPOLLIN, EPOLLOUT, addon } from '../native.js';
 import { Controller, cancelFd, monotime } from '../controller.js';
 import { Condition } from '../condition.js';
 import { RuntimeError, SystemError, outOfRange, timeoutError, validateTimeout } from '../errors.js';
@@ -38,8 +38,6 @@ export class Channel {
   connectError: unknown;
   closed = false;
   transferred = false;
-  readonly #rwait = { pollfd: (): number => this.fd, events: (): string => 'r' };
-  readonly #wwait = { pollfd: (): number => this.fd, events: (): string => 'w' };
 
   constructor(fd: number, ctl: Controller, timeoutMs: number | undefined) {
     this.ctl = ctl;
@@ -135,17 +133,16 @@ export class Channel {
     const side = dir === 'r' ? this.r : this.w;
     if (left <= 0) this.fail(side, timeoutError(op));
     this.events = dir;
-    const what = dir === 'r' ? this.#rwait : this.#wwait;
-    const ready = await (left === Infinity ? this.ctl.poll(what) : this.ctl.poll(what, left));
+    const ready = await this.ctl.waitFd(this.fd, dir === 'r' ? EPOLLIN : EPOLLOUT, left === Infinity ? undefined : left);
     this.events = '';
     this.usable();
-    if (ready.length === 1 && typeof ready[0] === 'number') this.fail(side, timeoutError(op));
+    if (!ready) this.fail(side, timeoutError(op));
   }
 
   /** Waits for writability without a deadline (a connect in progress). */
   async writable(): Promise<void> {
     this.events = 'w';
-    await this.ctl.poll(this.#wwait);
+    await this.ctl.waitFd(this.fd, EPOLLOUT);
     this.events = '';
   }
 
