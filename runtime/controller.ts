@@ -254,6 +254,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     if (root === undefined || root.#closed) {
       const c = new Controller(undefined, true);
       check(c.#poller.embed(c.#onReadable), 'uv_poll_start');
+      // NB: a started uv_poll keeps the loop alive; #keepAlive refs it only while something waits.
+      c.#poller.ref(false);
       root = c;
     }
     return root;
