@@ -8,68 +8,92 @@
 // bytes comes back in 4096-byte pieces, as the socket's line limit splits it). The host defaults to '::'
 // (IPv4 and IPv6), or '0.0.0.0' where IPv6 is unavailable. SIGINT/SIGTERM close the listener and exit 0.
 //
-// Output batching: when a client pipelines lines, replies are buffered while complete lines are still
-// waiting in the input buffer, and flushed in one write once it is drained (or holds only a partial line).
-// `--flush-per-line` instead uses line-buffered output, one write(2) per line; bench/echo.mjs compares both.
+// Output batching: replies are buffered and flushed when the next read would have to wait (autoflush), so
+// the replies to pipelined lines go out in one write. `--flush-per-line` instead uses line-buffered output,
+// one write(2) per line; bench/echo.mjs compares both.
 //
-// Threads: this build serves on one thread; `--threads`/`--placement` are accepted for the fixed command
-// line (API.md) and take effect once troupe has threads.
+// Threads: with --threads N (or --placement reuseport) the server runs on N worker threads through serve():
+// an acceptor hands connections out by placement, or every thread listens itself with SO_REUSEPORT.
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Controller, Socket, sleep } from 'troupe';
-
-const { values: args } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    threads: { type: 'string', default: '1' },
-    placement: { type: 'string', default: 'least-loaded' },
-    'flush-per-line': { type: 'boolean', default: false },
-  },
-});
-const port = Number(args.port);
-const threads = Number(args.threads);
-if (args.port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${args.port}`);
-if (!Number.isInteger(threads) || threads < 1) usage(`--threads must be a positive integer, got ${args.threads}`);
-if (!['least-loaded', 'round-robin', 'reuseport'].includes(args.placement)) usage(`unknown --placement ${args.placement}`);
-if (threads > 1) console.error(`echo-server: note: this build serves on one thread; --threads ${threads} (--placement ${args.placement}) is ignored`);
+import { Controller, Socket, serve, sleep } from 'troupe';
 
 // What a client can do to its own connection; these end it quietly. Anything else is logged first.
 const PEER_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN', 'ERR_HANDLE_CLOSED']);
 // Transient accept failures (out of descriptors or memory): back off and keep accepting.
 const ACCEPT_BACKOFF = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 
-const root = Controller.root();
-const listener = listen(args.host, port);
-const serve = args['flush-per-line'] ? echoPerLine : echoBatched;
+/** The per-connection handler the serving threads load (this file is also the handler module). */
+export default (sock) => connection(sock, echoBatched);
+export const perLine = (sock) => connection(sock, echoPerLine);
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    listener.close();
-    process.exit(0);
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+
+async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      threads: { type: 'string', default: '1' },
+      placement: { type: 'string', default: 'least-loaded' },
+      'flush-per-line': { type: 'boolean', default: false },
+    },
   });
+  const port = Number(args.port);
+  const threads = Number(args.threads);
+  if (args.port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${args.port}`);
+  if (!Number.isInteger(threads) || threads < 1) usage(`--threads must be a positive integer, got ${args.threads}`);
+  if (!['least-loaded', 'round-robin', 'reuseport'].includes(args.placement)) usage(`unknown --placement ${args.placement}`);
+  const echo = args['flush-per-line'] ? echoPerLine : echoBatched;
+
+  if (threads > 1 || args.placement === 'reuseport') {
+    // Several threads: an acceptor hands connections out (or each thread listens, with reuseport).
+    const server = await serve({
+      port,
+      host: args.host ?? '0.0.0.0',
+      threads,
+      placement: args.placement,
+      handler: { module: import.meta.url, export: args['flush-per-line'] ? 'perLine' : 'default' },
+    });
+    onSignals(() => server.close());
+    console.log(`listening ${server.port}`);
+    return;
+  }
+
+  const root = Controller.root();
+  const listener = listen(args.host, port);
+  onSignals(() => listener.close());
+  root.wrap(async () => {
+    for (;;) {
+      let sock;
+      try {
+        sock = await listener.accept();
+      } catch (err) {
+        if (err.code === 'ERR_HANDLE_CLOSED') return;
+        if (!ACCEPT_BACKOFF.has(err.code)) throw err;
+        console.error(`echo-server: accept: ${err.code}; retrying in 100 ms`);
+        await sleep(100);
+        continue;
+      }
+      root.wrap(connection, sock, echo);
+    }
+  });
+  console.log(`listening ${listener.localname().port}`);
 }
 
-root.wrap(async () => {
-  for (;;) {
-    let sock;
-    try {
-      sock = await listener.accept();
-    } catch (err) {
-      if (err.code === 'ERR_HANDLE_CLOSED') return;
-      if (!ACCEPT_BACKOFF.has(err.code)) throw err;
-      console.error(`echo-server: accept: ${err.code}; retrying in 100 ms`);
-      await sleep(100);
-      continue;
-    }
-    root.wrap(connection, sock);
+function onSignals(stop) {
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      await stop();
+      process.exit(0);
+    });
   }
-});
-console.log(`listening ${listener.localname().port}`);
+}
 
 /** One client: echo until EOF; its errors end this connection only. */
-async function connection(sock) {
+async function connection(sock, echo) {
   try {
-    await serve(sock);
+    await echo(sock);
     sock.close(); // flushes what is left, as far as the kernel takes it
   } catch (err) {
     if (!PEER_ERRORS.has(err.code)) console.error(`echo-server: ${peer(sock)}: ${err.stack ?? err}`);
@@ -84,38 +108,13 @@ async function echoPerLine(sock) {
 }
 
 /**
- * The batched form: output is flushed explicitly ('f' buffers whole 4 KiB blocks and does not flush before
- * reads), once no complete line is left in the input buffer. Lines stay bytes: nothing is decoded.
+ * The batched form: full buffering ('f' writes whole 4 KiB blocks) with autoflush, which flushes before a
+ * read has to wait: replies to lines already buffered go out together. Lines stay bytes: nothing decoded.
  */
 async function echoBatched(sock) {
-  sock.setmode('b', 'bfA');
-  for (;;) {
-    const line = await nextLine(sock);
-    if (line === null) break;
-    await sock.write(line);
-  }
+  sock.setmode('b', 'bf');
+  for await (const line of sock.lines('*L')) await sock.write(line);
   await sock.flush();
-}
-
-/** The next line; replies owed are flushed before any wait for more input. */
-async function nextLine(sock) {
-  const { input, output } = sock.pending();
-  if (output > 0) {
-    if (input === 0) {
-      await sock.flush();
-    } else {
-      // Buffered input: take the next line if it is complete, or completes with what the kernel already has.
-      try {
-        return await sock.readBytes('*L', { timeoutMs: 0 });
-      } catch (err) {
-        if (err.code !== 'ETIMEDOUT') throw err;
-        // Only part of a line is here: a sticky ETIMEDOUT, partial data kept. Flush, then wait for the rest.
-        sock.clearerr('r');
-        await sock.flush();
-      }
-    }
-  }
-  return sock.readBytes('*L');
 }
 
 /** Listens on host (default '::', dual stack; '0.0.0.0' when the machine has no IPv6). */

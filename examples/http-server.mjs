@@ -29,7 +29,8 @@ function answer(target) {
 
 /** troupe's handler: requests read with the line format, answers written as one flush per batch. */
 export default async function handle(sock) {
-  // Text input (CRLF stripped from lines), binary output with full buffering: flushed per batch below.
+  // Text input (CRLF stripped from lines), binary output with full buffering and autoflush: answers are
+  // flushed when the next read would wait, so pipelined requests get one write for all their answers.
   sock.setmode('t', 'bf');
   for (;;) {
     const line = await sock.read('*l');
@@ -52,9 +53,10 @@ export default async function handle(sock) {
     await sock.write(
       `HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Not Found'}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? 'Connection: close\r\n' : ''}\r\n${body}`,
     );
-    // Pipelined requests already here are answered before one flush for all of them.
-    if (close || sock.pending().input === 0) await sock.flush();
-    if (close) return;
+    if (close) {
+      await sock.flush();
+      return;
+    }
   }
 }
 

@@ -127,13 +127,17 @@ export class Channel {
     );
   }
 
-  /** Waits until the fd is ready for `dir`; past the deadline, a sticky ETIMEDOUT for that side. */
-  async wait(dir: 'r' | 'w', deadline: number, op: string): Promise<void> {
-    const left = deadline - monotime();
-    const side = dir === 'r' ? this.r : this.w;
+  /**
+   * Waits until the fd is ready for `dir` ('rw': either, for a read that has output to flush too); past
+   * the deadline, a sticky ETIMEDOUT for the side it waited for (the read side for 'rw').
+   */
+  async wait(dir: 'r' | 'w' | 'rw', deadline: number, op: string): Promise<void> {
+    const left = deadline === Infinity ? Infinity : deadline - monotime();
+    const side = dir === 'w' ? this.w : this.r;
     if (left <= 0) this.fail(side, timeoutError(op));
-    this.events = dir;
-    const ready = await this.ctl.waitFd(this.fd, dir === 'r' ? EPOLLIN : EPOLLOUT, left === Infinity ? undefined : left);
+    this.events = dir === 'w' ? 'w' : 'r';
+    const mask = dir === 'r' ? EPOLLIN : dir === 'w' ? EPOLLOUT : EPOLLIN | EPOLLOUT;
+    const ready = await this.ctl.waitFd(this.fd, mask, left === Infinity ? undefined : left);
     this.events = '';
     this.usable();
     if (!ready) this.fail(side, timeoutError(op));

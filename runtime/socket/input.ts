@@ -199,11 +199,16 @@ export class InputBuffer {
     const b = this.#buf;
     const s = this.#start;
     const scan = Math.min(n, shape.maxline);
-    const nl = splitOnly ? -1 : b.subarray(s, s + scan).indexOf(LF);
+    // NB: indexOf from an offset, bounded afterwards: no view allocated per line.
+    const at = splitOnly || scan === 0 ? -1 : b.indexOf(LF, s);
+    const nl = at >= 0 && at < s + scan ? at - s : -1;
     if (nl >= 0) {
       let end = nl; // content end (exclusive), before any EOL
       if (shape.text && nl > 0 && b[s + nl - 1] === CR) end = nl - 1;
-      const out = keepEol ? concat(b.subarray(s, s + end), shape.text ? LF_BUF : b.subarray(s + end, s + nl + 1)) : Buffer.from(b.subarray(s, s + end));
+      let out: Buffer;
+      if (!keepEol) out = Buffer.from(b.subarray(s, s + end));
+      else if (!shape.text || end === nl) out = Buffer.from(b.subarray(s, s + nl + 1));
+      else out = concat(b.subarray(s, s + end), LF_BUF);
       this.#consume(nl + 1);
       return out;
     }

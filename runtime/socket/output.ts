@@ -20,10 +20,13 @@ export class OutputBuffer {
     return this.#bytes;
   }
 
-  /** Appends data, translating LF -> CRLF in text mode. */
-  append(data: Uint8Array, text: boolean): void {
+  /**
+   * Appends data, translating LF -> CRLF in text mode. The bytes are copied (the caller may reuse its
+   * buffer once write() returns) unless `owned` says nobody else holds them.
+   */
+  append(data: Uint8Array, text: boolean, owned = false): void {
     if (data.length === 0) return;
-    const out = text ? lfToCrlf(data, this.#lastByte) : Buffer.from(data);
+    const out = text ? lfToCrlf(data, this.#lastByte) : owned ? toBuffer(data) : Buffer.from(data);
     this.#lastByte = data[data.length - 1]!;
     this.#chunks.push(out);
     this.#bytes += out.length;
@@ -87,6 +90,10 @@ export class OutputBuffer {
     this.#head = 0;
     this.#bytes = 0;
   }
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 }
 
 /** LF -> CRLF unless the LF already follows a CR (also across appends, through `prev`). */

@@ -41,6 +41,8 @@ export class Socket implements AsyncDisposable {
   readonly #in: InputBuffer;
   readonly #out = new OutputBuffer();
   readonly #cfg = new SocketConfig();
+  // The last read from the kernel was short: it had nothing more then (see #fill).
+  #drained = false;
   readonly #bitsIn = new BitCursor();
   readonly #bitsOut = new BitCursor();
 
@@ -168,7 +170,6 @@ export class Socket implements AsyncDisposable {
     this.#ch.sticky(this.#ch.r);
     if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
     this.#ch.usable();
-    if (this.#cfg.outMode.autoflush && this.#out.length > 0) this.#flushNow(this.#out.length);
     const shape = this.#shape(opts.mode);
     if (format === 0) return Buffer.alloc(0); // '' always, even at EOF, as the original
     for (;;) {
@@ -229,10 +230,26 @@ export class Socket implements AsyncDisposable {
   }
 
   /** One read from the kernel into the input buffer, waiting for readability first if there is none. */
+  /**
+   * Reads more input from the kernel, waiting for it if there is none. Autoflush happens here, before a
+   * read can wait (not before every read): replies to pipelined requests already buffered go out together.
+   */
   async #fill(deadline: number, op: string): Promise<void> {
     for (;;) {
       this.#ch.usable();
       if (this.#in.eof) return;
+      const flushing = this.#cfg.outMode.autoflush && this.#out.length > 0;
+      if (flushing) {
+        const f = this.#flushNow(this.#out.length);
+        // A write error is the write side's: recorded there (sticky) for the next write, not thrown here.
+        if (f < 0 && f !== EAGAIN) this.#ch.w.error ??= new SystemError(f, 'write');
+      }
+      // NB: after a short read the kernel had no more: wait for readiness rather than reading into EAGAIN.
+      if (this.#drained) {
+        this.#drained = false;
+        await this.#ch.wait(flushing && this.#out.length > 0 ? 'rw' : 'r', deadline, op);
+        continue;
+      }
       const room = this.#in.datagram ? this.#cfg.inBufsiz : Math.max(this.#cfg.inBufsiz, 4096);
       const r = this.#in.reserve(room);
       const n = this.#in.datagram
@@ -241,6 +258,7 @@ export class Socket implements AsyncDisposable {
       if (n > 0) {
         this.#in.commit(Math.min(n, r.len));
         this.#ch.r.bytes += n;
+        this.#drained = !this.#in.datagram && n < r.len;
         return;
       }
       if (n === 0 && !this.#in.datagram) {
@@ -254,7 +272,7 @@ export class Socket implements AsyncDisposable {
       }
       if (n === EINTR) continue;
       if (n !== EAGAIN) this.#ch.fail(this.#ch.r, new SystemError(n, op));
-      await this.#ch.wait('r', deadline, op);
+      await this.#ch.wait(flushing && this.#out.length > 0 ? 'rw' : 'r', deadline, op);
     }
   }
 
@@ -277,8 +295,8 @@ export class Socket implements AsyncDisposable {
     this.#ch.usable();
     const { text, flush } = this.#cfg.outMode;
     const stream = this.#type === SOCK_STREAM;
-    if (stream) for (const c of chunks) this.#out.append(this.#bytes(c), text);
-    else this.#out.append(Buffer.concat(chunks.map((c) => this.#bytes(c))), text); // one write, one datagram
+    if (stream) for (const c of chunks) this.#out.append(this.#bytes(c), text, typeof c !== 'object');
+    else this.#out.append(Buffer.concat(chunks.map((c) => this.#bytes(c))), text, true); // one write, one datagram
     const due = stream ? this.#out.due(flush, this.#cfg.outBufsiz, this.#cfg.outMaxline) : this.#out.length;
     if (due > 0) await this.#flushUpTo(due, deadline, 'write');
     const high = Math.max(OUTPUT_HIGH_WATER, this.#cfg.outBufsiz);

@@ -148,15 +148,16 @@ describe('examples/echo-server.mjs', () => {
     expect(await stop(s)).toBe(0);
   });
 
-  it('accepts --threads and --placement, notes on stderr that it serves on one thread', { timeout: TIMEOUT }, async () => {
-    const s = await start('examples/echo-server.mjs', '--threads', '4', '--placement', 'round-robin');
-    const c = new Client(s.port);
-    c.write('hi\n');
-    await c.until((d) => d === 'hi\n');
-    expect(s.stderr()).toMatch(/serves on one thread/);
-    await c.close();
-    expect(await stop(s)).toBe(0);
-  });
+  for (const placement of ['least-loaded', 'round-robin', 'reuseport']) {
+    it(`serves on several threads with --threads 2 --placement ${placement}`, { timeout: TIMEOUT }, async () => {
+      const s = await start('examples/echo-server.mjs', '--threads', '2', '--placement', placement);
+      const clients = Array.from({ length: 6 }, () => new Client(s.port));
+      clients.forEach((c, i) => c.write(`hi ${i}\n`));
+      await Promise.all(clients.map((c, i) => c.until((d) => d === `hi ${i}\n`)));
+      await Promise.all(clients.map((c) => c.close()));
+      expect(await stop(s)).toBe(0);
+    });
+  }
 });
 
 describe('examples/chat-server.mjs', () => {
