@@ -113,7 +113,7 @@ async function echoPerLine(sock) {
  */
 async function echoBatched(sock) {
   sock.setmode('b', 'bf');
-  for await (const line of sock.lines('*L')) await sock.write(line);
+  for (let line = await sock.readBytes('*L'); line !== null; line = await sock.readBytes('*L')) await sock.write(line);
   await sock.flush();
 }
 

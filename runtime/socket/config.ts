@@ -1,5 +1,6 @@
 // A socket's settings: modes, buffer sizes, line limits and encoding, with the setters of the public API.
 import { invalidArgType } from '../errors.js';
+import type { ReadShape } from './input.js';
 import { DEFAULT_INPUT, DEFAULT_OUTPUT, formatInput, formatOutput, parseInput, parseOutput, type InputMode, type OutputMode } from './modes.js';
 
 /** What a moving socket's settings look like on the wire (plus its type, timeout and EOF mark). */
@@ -23,13 +24,20 @@ export class SocketConfig {
   inMaxline = 4096;
   outMaxline = 4096;
   encoding: BufferEncoding = 'utf8';
+  /** What reads need of the above, kept as one object so a read allocates none. */
+  shape: ReadShape = { text: true, maxline: 4096, bufsiz: 4096 };
 
   /** Sets modes (undefined leaves a side), each parsed from the defaults; returns the previous ones. */
   setmode(input?: string, output?: string): [string, string] {
     const prev: [string, string] = [formatInput(this.inMode), formatOutput(this.outMode)];
     if (input !== undefined && input !== null) this.inMode = parseInput(String(input), DEFAULT_INPUT);
     if (output !== undefined && output !== null) this.outMode = parseOutput(String(output), DEFAULT_OUTPUT);
+    this.#reshape();
     return prev;
+  }
+
+  #reshape(): void {
+    this.shape = { text: this.inMode.text, maxline: this.inMaxline, bufsiz: this.inBufsiz };
   }
 
   setEncoding(enc: BufferEncoding): void {
@@ -41,6 +49,7 @@ export class SocketConfig {
     const prev: [number, number] = [this.inBufsiz, this.outBufsiz];
     if (input !== undefined) this.inBufsiz = sizeArg('input', input, this.inBufsiz);
     if (output !== undefined) this.outBufsiz = sizeArg('output', output, this.outBufsiz);
+    this.#reshape();
     return prev;
   }
 
@@ -48,6 +57,7 @@ export class SocketConfig {
     const prev: [number, number] = [this.inMaxline, this.outMaxline];
     if (input !== undefined) this.inMaxline = sizeArg('input', input, this.inMaxline);
     if (output !== undefined) this.outMaxline = sizeArg('output', output, this.outMaxline);
+    this.#reshape();
     return prev;
   }
 

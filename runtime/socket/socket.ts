@@ -184,12 +184,14 @@ export class Socket implements AsyncDisposable {
   }
 
   /** Iterates read(format) until EOF. */
-  async *lines(format: Format = '*l', opts?: ReadOptions): AsyncIterableIterator<string> {
-    for (;;) {
-      const line = await this.read(format, opts);
-      if (line === null) return;
-      yield line;
-    }
+  lines(format: Format = '*l', opts?: ReadOptions): AsyncIterableIterator<string> {
+    // NB: a plain iterator, not an async generator: one promise per line instead of a generator's several.
+    const it: AsyncIterableIterator<string> = {
+      next: () => this.read(format, opts).then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
+      return: async () => ({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
   }
 
   /** Waits until at least n bytes (or one datagram) are buffered; false at EOF before that. */
@@ -277,8 +279,8 @@ export class Socket implements AsyncDisposable {
   }
 
   #shape(mode: string | undefined): ReadShape {
-    const text = mode === undefined ? this.#cfg.inMode.text : parseInput(mode, this.#cfg.inMode).text;
-    return { text, maxline: this.#cfg.inMaxline, bufsiz: this.#cfg.inBufsiz };
+    if (mode === undefined) return this.#cfg.shape;
+    return { ...this.#cfg.shape, text: parseInput(mode, this.#cfg.inMode).text };
   }
 
   // ---- writing ----------------------------------------------------------------------------------------------
