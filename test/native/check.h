@@ -1,8 +1,13 @@
 // The native tests' tiny harness: CHECK counts passes and prints each failure; report() prints the
-// closing "N passed, M failed" line and gives the exit status.
+// closing "N passed, M failed" line and gives the exit status. Plus fixtures both test programs use.
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
+
+#include "../../native/sys/unique_fd.h"
 
 namespace troupe::test {
 
@@ -22,6 +27,24 @@ inline int report() {
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }
+
+/** A non-blocking, close-on-exec pipe: a descriptor to make readable at will. */
+struct Pipe {
+  troupe::sys::UniqueFd r, w;
+  Pipe() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+      r.reset(fds[0]);
+      w.reset(fds[1]);
+    }
+  }
+  void put() const { (void)!write(w.get(), "x", 1); }
+  void drain() const {
+    char buf[64];
+    while (read(r.get(), buf, sizeof buf) > 0) {
+    }
+  }
+};
 
 }  // namespace troupe::test
 

@@ -31,6 +31,8 @@
 #include "../../native/sys/unique_fd.h"
 #include "check.h"
 
+using troupe::test::Pipe;
+
 using troupe::sys::fd_flags;
 using troupe::sys::kFlagCloexec;
 using troupe::sys::kFlagNonblock;
@@ -108,22 +110,6 @@ bool readable(int fd, int timeout_ms = 0) {
   return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
 }
 
-struct Pipe {
-  UniqueFd r, w;
-  Pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
-      r.reset(fds[0]);
-      w.reset(fds[1]);
-    }
-  }
-  void put() const { (void)!write(w.get(), "x", 1); }
-  void drain() const {
-    char buf[64];
-    while (read(r.get(), buf, sizeof buf) > 0) {
-    }
-  }
-};
 
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};

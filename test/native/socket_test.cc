@@ -18,6 +18,8 @@
 #include "../../native/sys/unique_fd.h"
 #include "check.h"
 
+using troupe::test::Pipe;
+
 namespace sys = troupe::sys;
 using troupe::sys::fd_flags;
 using troupe::sys::kFlagCloexec;
@@ -105,16 +107,6 @@ struct Pair {
   }
 };
 
-struct Pipe {
-  UniqueFd r, w;
-  Pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
-      r.reset(fds[0]);
-      w.reset(fds[1]);
-    }
-  }
-};
 
 // ---- tests ---------------------------------------------------------------------------------------------
 
