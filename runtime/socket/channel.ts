@@ -38,6 +38,8 @@ export class Channel {
   connectError: unknown;
   closed = false;
   transferred = false;
+  /** recvfd's receive buffer, made on first use (fdpass.ts). */
+  recvBuf: Buffer | undefined;
 
   constructor(fd: number, ctl: Controller, timeoutMs: number | undefined) {
     this.ctl = ctl;

@@ -7,6 +7,7 @@ import { frameLength } from './transfer.js';
 const EAGAIN = -11;
 const EINTR = -4;
 const EPROTO = -71;
+const FDS_OUT = new Int32Array(2);
 
 /** Sends bytes with descriptors attached; returns how many bytes the kernel took (at least one). */
 export async function sendWithFds(ch: Channel, data: Buffer, fds: Int32Array, deadline: number): Promise<number> {
@@ -25,8 +26,11 @@ export async function sendWithFds(ch: Channel, data: Buffer, fds: Int32Array, de
  * @throws SystemError ENOBUFS (control data truncated: what arrived is closed by the native layer)
  */
 export async function recvWithFd(ch: Channel, bufsiz: number, deadline: number): Promise<{ data: Buffer; fd: number; framed: boolean }> {
-  const fdsOut = new Int32Array(2);
-  let buf = Buffer.allocUnsafe(Math.max(65536, Number.isFinite(bufsiz) ? bufsiz : 0));
+  const fdsOut = FDS_OUT;
+  // NB: one receive buffer per channel, reused: every caller copies what it keeps out of it.
+  const size = Math.max(65536, Number.isFinite(bufsiz) ? bufsiz : 0);
+  if (ch.recvBuf === undefined || ch.recvBuf.length < size) ch.recvBuf = Buffer.allocUnsafe(size);
+  let buf = ch.recvBuf;
   let got: number;
   for (;;) {
     got = addon.recvFds(ch.fd, buf, 0, buf.length, fdsOut);

@@ -40,9 +40,10 @@ export class InputBuffer {
   // A MIME part chunk ended in mid-line: a boundary right after it is not at the start of a line.
   #midLine = false;
 
-  constructor(capacity = 4096, datagram = false) {
-    this.#buf = Buffer.allocUnsafe(capacity);
-    this.#messages = datagram ? [] : undefined;
+  constructor(opts: { datagram?: boolean; capacity?: number } = {}) {
+    // NB: by default no storage until the first read: a socket moved or closed unread allocates none.
+    this.#buf = opts.capacity ? Buffer.allocUnsafe(opts.capacity) : EMPTY;
+    this.#messages = opts.datagram ? [] : undefined;
   }
 
   /** Bytes buffered. */
@@ -162,7 +163,7 @@ export class InputBuffer {
     if (this.#start > 0 && this.#buf.length - live >= min) {
       this.#buf.copy(this.#buf, 0, this.#start, this.#end);
     } else {
-      const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, live + min));
+      const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, live + min, this.#buf.length === 0 ? 4096 : 0));
       this.#buf.copy(next, 0, this.#start, this.#end);
       this.#buf = next;
     }
@@ -394,6 +395,7 @@ export class InputBuffer {
 }
 
 const LF_BUF = Buffer.from([LF]);
+const EMPTY = Buffer.alloc(0);
 
 function concat(a: Uint8Array, b: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(a.length + b.length);

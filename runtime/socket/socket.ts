@@ -50,7 +50,7 @@ export class Socket implements AsyncDisposable {
   constructor(fd: number, type: number, opts: SocketOptions = {}) {
     this.#ch = new Channel(fd, opts.controller ?? Controller.root(), opts.timeoutMs);
     this.#type = type;
-    this.#in = new InputBuffer(4096, type !== SOCK_STREAM);
+    this.#in = new InputBuffer({ datagram: type !== SOCK_STREAM });
     if (opts.encoding !== undefined) this.setEncoding(opts.encoding);
     if (opts.modes !== undefined) this.setmode(...opts.modes);
   }

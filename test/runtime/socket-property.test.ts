@@ -271,7 +271,7 @@ class FedBuffer implements Reader {
   constructor(c: Case) {
     this.#c = c;
     this.#bytes = Buffer.from(c.stream, 'latin1');
-    this.#ib = new InputBuffer(c.capacity);
+    this.#ib = new InputBuffer({ capacity: c.capacity });
   }
   read(f: Format): Buffer | null {
     for (;;) {
