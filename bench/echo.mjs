@@ -17,6 +17,7 @@ const CLIENT = 'bench/echo-client.mjs';
 /** The servers compared; `troupe` is the example as shipped, the target's subject. */
 const SERVERS = {
   troupe: { label: 'troupe (examples/echo-server.mjs)', argv: ['examples/echo-server.mjs'] },
+  'troupe-read-per-line': { label: 'troupe, --read-per-line', argv: ['examples/echo-server.mjs', '--read-per-line'] },
   'troupe-per-line': { label: 'troupe, --flush-per-line', argv: ['examples/echo-server.mjs', '--flush-per-line'] },
   node: { label: 'node net (bench/node-echo-server.mjs)', argv: ['bench/node-echo-server.mjs'] },
 };

@@ -1,16 +1,17 @@
 // Line echo server: each connection is a root-controller task that reads lines and writes them back.
 //
 // Usage: node examples/echo-server.mjs --port P [--host H] [--threads N] [--placement least-loaded|round-robin|reuseport]
-//                                      [--flush-per-line]
+//                                      [--read-per-line | --flush-per-line]
 //
 // Prints `listening P` (the bound port, so `--port 0` works) on stdout once it accepts. Every line up to and
 // including its '\n' is echoed byte for byte (binary mode: no CRLF translation; a line longer than 4096
 // bytes comes back in 4096-byte pieces, as the socket's line limit splits it). The host defaults to '::'
 // (IPv4 and IPv6), or '0.0.0.0' where IPv6 is unavailable. SIGINT/SIGTERM close the listener and exit 0.
 //
-// Output batching: replies are buffered and flushed when the next read would have to wait (autoflush), so
-// the replies to pipelined lines go out in one write. `--flush-per-line` instead uses line-buffered output,
-// one write(2) per line; bench/echo.mjs compares both.
+// By default each read takes every complete line already buffered (a RegExp format) and writes them back
+// at once; output is flushed when the next read would have to wait (autoflush), so pipelined lines get one
+// write. `--read-per-line` reads and writes one line per call (same replies, more calls); `--flush-per-line`
+// also flushes every line (line-buffered output): one write(2) per line. bench/echo.mjs compares all three.
 //
 // Threads: with --threads N (or --placement reuseport) the server runs on N worker threads through serve():
 // an acceptor hands connections out by placement, or every thread listens itself with SO_REUSEPORT.
@@ -26,6 +27,11 @@ const ACCEPT_BACKOFF = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 /** The per-connection handler the serving threads load (this file is also the handler module). */
 export default (sock) => connection(sock, echoBatched);
 export const perLine = (sock) => connection(sock, echoPerLine);
+export const readPerLine = (sock) => connection(sock, echoReadPerLine);
+
+// Every complete line buffered so far, in one read (a RegExp format: up to and including the last '\n'
+// within the line limit; at EOF the rest). Node's line echo splits each chunk the same way.
+const COMPLETE_LINES = /^[\s\S]*\n/;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
 
@@ -37,6 +43,7 @@ async function main() {
       threads: { type: 'string', default: '1' },
       placement: { type: 'string', default: 'least-loaded' },
       'flush-per-line': { type: 'boolean', default: false },
+      'read-per-line': { type: 'boolean', default: false },
     },
   });
   const port = Number(args.port);
@@ -44,7 +51,8 @@ async function main() {
   if (args.port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${args.port}`);
   if (!Number.isInteger(threads) || threads < 1) usage(`--threads must be a positive integer, got ${args.threads}`);
   if (!['least-loaded', 'round-robin', 'reuseport'].includes(args.placement)) usage(`unknown --placement ${args.placement}`);
-  const echo = args['flush-per-line'] ? echoPerLine : echoBatched;
+  const variant = args['flush-per-line'] ? 'perLine' : args['read-per-line'] ? 'readPerLine' : 'default';
+  const echo = { perLine: echoPerLine, readPerLine: echoReadPerLine, default: echoBatched }[variant];
 
   if (threads > 1 || args.placement === 'reuseport') {
     // Several threads: an acceptor hands connections out (or each thread listens, with reuseport).
@@ -53,7 +61,7 @@ async function main() {
       host: args.host ?? '0.0.0.0',
       threads,
       placement: args.placement,
-      handler: { module: import.meta.url, export: args['flush-per-line'] ? 'perLine' : 'default' },
+      handler: { module: import.meta.url, export: variant },
     });
     onSignals(() => server.close());
     console.log(`listening ${server.port}`);
@@ -113,6 +121,15 @@ async function echoPerLine(sock) {
  */
 async function echoBatched(sock) {
   sock.setmode('b', 'bf');
+  for (let lines = await sock.readBytes(COMPLETE_LINES); lines !== null; lines = await sock.readBytes(COMPLETE_LINES)) {
+    await sock.write(lines);
+  }
+  await sock.flush();
+}
+
+/** One read and one write per line: the same replies, with the per-call cost paid for every line. */
+async function echoReadPerLine(sock) {
+  sock.setmode('b', 'bf');
   for (let line = await sock.readBytes('*L'); line !== null; line = await sock.readBytes('*L')) await sock.write(line);
   await sock.flush();
 }
@@ -134,6 +151,6 @@ function peer(sock) {
 }
 
 function usage(msg) {
-  console.error(`echo-server: ${msg}\nusage: node examples/echo-server.mjs --port P [--host H] [--threads N] [--placement least-loaded|round-robin|reuseport] [--flush-per-line]`);
+  console.error(`echo-server: ${msg}\nusage: node examples/echo-server.mjs --port P [--host H] [--threads N] [--placement least-loaded|round-robin|reuseport] [--flush-per-line | --read-per-line]`);
   process.exit(2);
 }

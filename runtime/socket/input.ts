@@ -381,7 +381,7 @@ export class InputBuffer {
     if (shape.text && !ended && raw.length === n && raw[raw.length - 1] === CR) raw = raw.subarray(0, raw.length - 1);
     const seen = shape.text ? crlfToLf(raw) : raw;
     // latin1 maps bytes to chars one to one, so match offsets are byte offsets of `seen`.
-    const m = new RegExp(re.source, re.flags.replace(/[gy]/g, '')).exec(seen.toString('latin1'));
+    const m = searchable(re).exec(seen.toString('latin1'));
     if (m !== null && m.index + m[0].length > 0) {
       const end = m.index + m[0].length;
       const out = Buffer.from(seen.subarray(0, end));
@@ -406,6 +406,14 @@ function concat(a: Uint8Array, b: Uint8Array): Buffer {
 
 function startsWith(view: Buffer, prefix: Buffer): boolean {
   return view.length >= prefix.length && view.subarray(0, prefix.length).equals(prefix);
+}
+
+// The format's RegExp without the g and y flags (which would make exec stateful), compiled once.
+const SEARCHABLE = new WeakMap<RegExp, RegExp>();
+function searchable(re: RegExp): RegExp {
+  let s = SEARCHABLE.get(re);
+  if (s === undefined) SEARCHABLE.set(re, (s = re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re));
+  return s;
 }
 
 /** How many raw bytes translate to the first `chars` bytes of crlfToLf(raw). */
