@@ -1,17 +1,15 @@
 // Controller: tasks, waits and timers on one native poller whose own fd is readable exactly when it has work.
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, addon, type NativePoller } from './native.js';
-import { RuntimeError, SystemError, check, invalidArgType, validateTimeout } from './errors.js';
-import { TimerWheel, type TimerEntry } from './timer-wheel.js';
-import { AS_FIRST, AS_LIST, WaitQueue, Waiter, type FdWatch, type Pollable, type WaiterHost } from './waiter.js';
+import { addon, type NativePoller } from './native.js';
+import { RuntimeError, check, invalidArgType, validateTimeout } from './errors.js';
+import { Registry, Sleeper, cancelFd, monotime } from './registry.js';
+import { Task, TaskError } from './task.js';
+import { AS_FIRST, AS_LIST, WaitQueue, Waiter, type Pollable, type WaiterHost } from './waiter.js';
 
-/** Monotonic milliseconds (a float), the clock of every troupe deadline. */
-export const monotime: () => number = performance.now.bind(performance);
+export { cancelFd, monotime, Task, TaskError };
 
-const EINTR = -4;
 // NB: microtask passes are queued as reactions of one settled promise: queueMicrotask costs an
 // AsyncResource and a bound function per call on Node 20.
 const SETTLED = Promise.resolve();
-const MAX_EVENTS = 256;
 // Passes run from microtasks before the controller goes back through the kernel (and Node's loop) once.
 const BURST = 64;
 
@@ -40,113 +38,6 @@ export interface ControllerStats {
   failures: number;
 }
 
-interface Deferred {
-  promise: Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-}
-
-/** How a task ended, kept until someone asks for its done promise. */
-interface Outcome {
-  ok: boolean;
-  value: unknown;
-}
-
-/** A task: an async function the controller started (or will start) on a later pass. */
-export class Task {
-  readonly id: number;
-  readonly controller: Controller;
-  #fn: ((...args: any[]) => unknown) | undefined;
-  #args: unknown[] | undefined;
-  // NB: one field for state, value and the done promise: a million idle tasks each carry it.
-  #done: Deferred | Outcome | undefined;
-
-  /** @internal */
-  constructor(id: number, controller: Controller, fn: (...args: any[]) => unknown, args: unknown[]) {
-    this.id = id;
-    this.controller = controller;
-    this.#fn = fn;
-    this.#args = args;
-  }
-
-  /** Settles with the task's return value, or rejects with what it threw. */
-  get done(): Promise<unknown> {
-    const d = this.#done;
-    if (d !== undefined && 'promise' in d) return d.promise;
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // NB: the failure is also reported by step/loop/errors; this promise must not count as unhandled.
-    promise.catch(() => {});
-    this.#done = { promise, resolve, reject };
-    if (d !== undefined) (d.ok ? resolve : reject)(d.value);
-    else this.controller.observe(this);
-    return promise;
-  }
-
-  /** @internal Whether someone holds the done promise (and so sees a failure). */
-  get observed(): boolean {
-    return this.#done !== undefined && 'promise' in this.#done;
-  }
-
-  /** @internal Runs the function; returns what it returned. */
-  start(): unknown {
-    const fn = this.#fn!;
-    const args = this.#args!;
-    this.#fn = undefined;
-    this.#args = undefined;
-    return fn(...args);
-  }
-
-  /** @internal Records the outcome once; later calls are ignored. */
-  settle(ok: boolean, value: unknown): void {
-    const d = this.#done;
-    if (d === undefined) this.#done = { ok, value };
-    else if ('promise' in d) {
-      (ok ? d.resolve : d.reject)(value);
-      // Later settles (a close after the end) must not reach the promise again.
-      this.#done = { promise: d.promise, resolve: noop, reject: noop };
-    }
-  }
-
-  get [Symbol.toStringTag](): string {
-    return `Task ${this.id}`;
-  }
-}
-
-function noop(): void {}
-
-/** A task failed: `task` is the Task, `cause` what it threw. The controller stays usable. */
-export class TaskError extends RuntimeError {
-  declare readonly code: 'ERR_TASK_FAILED';
-  readonly task: Task;
-  declare readonly cause: unknown;
-
-  constructor(task: Task, cause: unknown) {
-    const what = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_TASK_FAILED', `task ${task.id} failed: ${what}`, { cause });
-    this.task = task;
-  }
-
-  override get name(): string {
-    return 'TaskError';
-  }
-}
-
-/** A sleep(): a timer entry that resolves a promise. */
-class Sleeper implements TimerEntry {
-  deadline = 0;
-  slot = -1;
-  pos = -1;
-  constructor(readonly resolve: () => void) {}
-}
-
-// NB: fd -> the controllers that hold it in their kernel set. close() of any handle calls cancelFd()
-// first, so no controller keeps a registration for a descriptor number that is about to be reused.
-const fdOwners = new Map<number, Set<Controller>>();
 let nextTaskId = 1;
 const NO_ARGS: unknown[] = [];
 let root: Controller | undefined;
@@ -160,16 +51,6 @@ let root: Controller | undefined;
 // harmless: the controller closes and its tasks end.
 const RUNNING_HOPS = 1;
 
-/**
- * Wakes every task that polls `fd` in any controller of this thread, as if the fd were ready, and removes
- * it from every kernel set. Handles call this before they close their descriptor.
- */
-export function cancelFd(fd: number): void {
-  const owners = fdOwners.get(fd);
-  if (owners === undefined) return;
-  for (const c of [...owners]) c.cancel(fd);
-}
-
 let finishTask: (t: Task, v: unknown) => void;
 let failTask: (t: Task, e: unknown) => void;
 function taskFulfilled(this: Task, v: unknown): void {
@@ -177,29 +58,6 @@ function taskFulfilled(this: Task, v: unknown): void {
 }
 function taskRejected(this: Task, e: unknown): void {
   failTask(this, e);
-}
-
-function eventMask(o: { events?: () => unknown }): number {
-  if (typeof o.events !== 'function') return EPOLLIN;
-  const e = o.events();
-  if (typeof e === 'number') return e & (EPOLLIN | EPOLLPRI | EPOLLOUT);
-  if (e === undefined || e === null) return 0;
-  if (typeof e !== 'string') throw invalidArgType('events()', "a string of 'r', 'w' and 'p'", e);
-  let m = 0;
-  for (let k = 0; k < e.length; k++) {
-    const ch = e.charCodeAt(k);
-    if (ch === 114 /* r */) m |= EPOLLIN;
-    else if (ch === 119 /* w */) m |= EPOLLOUT;
-    else if (ch === 112 /* p */) m |= EPOLLPRI;
-  }
-  return m;
-}
-
-function firedMask(ev: number): number {
-  let m = ev & (EPOLLIN | EPOLLPRI | EPOLLOUT);
-  // NB: errors and hang-ups wake both directions: the next read or write reports them.
-  if (ev & (EPOLLERR | EPOLLHUP)) m |= EPOLLIN | EPOLLOUT | EPOLLPRI;
-  return m;
 }
 
 /**
@@ -216,9 +74,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   #poller: NativePoller;
   readonly #fd: number;
   readonly #parent: Controller | undefined;
-  readonly #wheel: TimerWheel<Sleeper | Waiter>;
-  readonly #events = new Int32Array(MAX_EVENTS * 2);
-  readonly #watches = new Map<number, FdWatch>();
+  readonly #reg: Registry;
   // NB: never truncated (that frees the storage the next push allocates again): #runLen is the live part.
   #runq: (Task | Waiter | undefined)[] = [];
   #runLen = 0;
@@ -228,13 +84,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   readonly #idle = new Signal();
   #tasks = 0;
   #steps = 0;
-  #watching = 0;
   #scheduled = false;
   #alerted = false;
   #burst = 0;
   #driven = 0;
   #consumers = 0;
-  #armed: number | undefined;
   #refed = false;
   #closed = false;
   // True while a pass runs synchronously (tasks start inside it).
@@ -277,7 +131,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     this.#poller = new addon.Poller();
     check(this.#poller.open(), 'epoll_create1');
     this.#fd = this.#poller.fd();
-    this.#wheel = new TimerWheel(monotime());
+    this.#reg = new Registry(this.#poller, () => this.#keepAlive());
     if (isRoot) this.#driven = 1;
   }
 
@@ -399,7 +253,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     if (this.#closed) return Promise.reject(closedError());
     return new Promise<void>((resolve) => {
       const s = new Sleeper(resolve);
-      this.#addTimer(s, monotime() + (ms > 0 ? ms : 0));
+      this.#reg.addTimer(s, monotime() + (ms > 0 ? ms : 0));
     });
   }
 
@@ -429,9 +283,9 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       w.resolve = resolve;
     });
     try {
-      this.#watch(fd, events, w, 0);
+      this.#reg.watch(fd, events, w, 0);
     } catch (err) {
-      this.#release(w);
+      this.#reg.release(w);
       return Promise.reject(err);
     }
     if (timeoutMs !== undefined) {
@@ -439,7 +293,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       if (timeoutMs <= 0) w.mark(1);
       else {
         w.addTimeout(1, monotime() + timeoutMs);
-        this.#addTimer(w, w.deadline);
+        this.#reg.addTimer(w, w.deadline);
       }
     }
     return p;
@@ -452,9 +306,9 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       w.resolve = resolve;
     });
     try {
-      this.#enlist(w, objs);
+      this.#reg.enlist(w, objs);
     } catch (err) {
-      this.#release(w);
+      this.#reg.release(w);
       return Promise.reject(err);
     }
     return p;
@@ -465,11 +319,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     for (const o of objs) {
       const fd = typeof o === 'number' ? o : typeof o?.pollfd === 'function' ? o.pollfd() : undefined;
       if (typeof fd !== 'number' || fd < 0) continue;
-      const watch = this.#watches.get(fd);
-      if (watch !== undefined) {
-        for (let k = 0; k < watch.waiters.length; k++) watch.waiters[k]!.mark(watch.slots[k]! >>> 3);
-      }
-      this.#unwatch(fd);
+      this.#reg.cancel(fd);
     }
   }
 
@@ -484,8 +334,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     this.#closed = true;
     // Wake pollers of this controller first (they get it back as ready), then drop our own registrations.
     cancelFd(this.#fd);
-    for (const fd of [...this.#watches.keys()]) this.#dropOwner(fd);
-    this.#watches.clear();
+    this.#reg.forgetAll();
     for (let k = 0; k < this.#runLen; k++) {
       const item = this.#runq[k];
       if (item instanceof Task) item.settle(false, closedError());
@@ -517,15 +366,15 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   timeout(): number | undefined {
     if (this.#closed) return 0;
     if (this.#runnable()) return 0;
-    const next = this.#wheel.nextTick();
+    const next = this.#reg.nextTick();
     return next === undefined ? undefined : Math.max(0, next - monotime());
   }
 
   stats(): ControllerStats {
     return {
       tasks: this.#tasks,
-      fds: this.#watches.size,
-      timers: this.#wheel.size,
+      fds: this.#reg.fds,
+      timers: this.#reg.timers,
       steps: this.#steps,
       pending: this.#runLen,
       failures: this.#failures.length,
@@ -545,120 +394,6 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   // ---- registration -------------------------------------------------------------------------------------
-
-  #enlist(w: Waiter, objs: unknown[]): void {
-    let now = -1;
-    for (let i = 0; i < objs.length; i++) {
-      const o = objs[i];
-      if (typeof o === 'number') {
-        if (Number.isNaN(o)) continue; // NaN: no timeout, as the original
-        if (o <= 0) w.mark(i);
-        else {
-          if (now < 0) now = monotime();
-          w.addTimeout(i, now + o);
-        }
-        continue;
-      }
-      if (o === undefined || o === null) continue;
-      if (o instanceof WaitQueue) {
-        o.enlist(w, i);
-        continue;
-      }
-      if (typeof o !== 'object' && typeof o !== 'function') throw invalidArgType(`objs[${i}]`, 'a Pollable or a number', o);
-      const p = o as Partial<Pollable> & { pollfd?: unknown };
-      const fd = typeof p.pollfd === 'function' ? p.pollfd() : p.pollfd;
-      if (fd instanceof WaitQueue) fd.enlist(w, i);
-      else if (typeof fd === 'number') {
-        if (fd >= 0) {
-          const mask = eventMask(p);
-          if (mask !== 0) this.#watch(fd, mask, w, i);
-        }
-      } else if (fd !== undefined && fd !== null) {
-        throw invalidArgType(`objs[${i}].pollfd()`, 'a number, a Condition or undefined', fd);
-      }
-      const t = typeof p.timeout === 'function' ? p.timeout() : undefined;
-      if (typeof t === 'number' && !Number.isNaN(t)) {
-        if (t <= 0) w.mark(i);
-        else {
-          if (now < 0) now = monotime();
-          w.addTimeout(i, now + t);
-        }
-      }
-    }
-    if (w.deadline >= 0 && w.deadline !== Infinity) this.#addTimer(w, w.deadline);
-  }
-
-  #watch(fd: number, mask: number, w: Waiter, i: number): void {
-    let watch = this.#watches.get(fd);
-    if (watch === undefined) {
-      watch = { fd, kernel: 0, waiters: [], slots: [] };
-      this.#watches.set(fd, watch);
-      let owners = fdOwners.get(fd);
-      if (owners === undefined) fdOwners.set(fd, (owners = new Set()));
-      owners.add(this);
-    }
-    const have = watch.kernel;
-    if ((have & mask) !== mask) {
-      const rc = this.#poller.set(fd, have | mask, fd);
-      if (rc < 0) {
-        if (watch.waiters.length === 0) this.#unwatch(fd);
-        throw nestingAware(rc, fd);
-      }
-      watch.kernel = have | mask;
-    }
-    watch.waiters.push(w);
-    watch.slots.push((i << 3) | mask);
-    w.link(watch);
-    this.#watching++;
-    this.#keepAlive();
-  }
-
-  #unwatch(fd: number): void {
-    if (!this.#watches.has(fd)) return;
-    this.#watches.delete(fd);
-    this.#poller.set(fd, 0, 0);
-    this.#dropOwner(fd);
-  }
-
-  #dropOwner(fd: number): void {
-    const owners = fdOwners.get(fd);
-    if (owners === undefined) return;
-    owners.delete(this);
-    if (owners.size === 0) fdOwners.delete(fd);
-  }
-
-  #addTimer(e: Sleeper | Waiter, deadline: number): void {
-    const tick = this.#wheel.insert(e, deadline);
-    if (this.#armed === undefined || tick < this.#armed) {
-      this.#armed = tick;
-      this.#poller.arm(tick - monotime());
-    }
-    this.#keepAlive();
-  }
-
-  /** Lets go of everything a waiter is linked into; it will not be resolved. */
-  #release(w: Waiter): void {
-    w.finish();
-    if (w.slot >= 0) this.#wheel.cancel(w);
-    w.unlinkAll(this.#unlink);
-  }
-
-  readonly #unlink = (link: FdWatch | WaitQueue, w: Waiter): void => {
-    if (link instanceof WaitQueue) {
-      link.forget();
-      return;
-    }
-    // NB: the kernel registration stays (level-triggered, lazily dropped on the next unwanted event): a
-    // socket that waits again right after being woken costs no epoll_ctl.
-    const j = link.waiters.indexOf(w);
-    if (j < 0) return;
-    const last = link.waiters.length - 1;
-    link.waiters[j] = link.waiters[last]!;
-    link.slots[j] = link.slots[last]!;
-    link.waiters.pop();
-    link.slots.pop();
-    this.#watching--;
-  };
 
   // ---- passes ---------------------------------------------------------------------------------------------
 
@@ -733,7 +468,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       this.#scheduled = false;
       this.#alerted = false;
       this.#burst = 0;
-      this.#collect();
+      this.#reg.collect();
     }
     const q = this.#runq;
     const n = this.#runLen;
@@ -749,66 +484,16 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       this.#spare = q;
     }
     if (full) {
-      this.#rearm();
+      this.#reg.rearm();
       this.#idle.signal();
     }
     this.#keepAlive();
   }
 
-  #collect(): void {
-    const buf = this.#events;
-    for (;;) {
-      const n = this.#poller.wait(0, buf);
-      if (n < 0) {
-        if (n === EINTR) continue;
-        throw new SystemError(n, 'epoll_wait');
-      }
-      for (let k = 0; k < n; k++) this.#onEvent(buf[2 * k]!, buf[2 * k + 1]!);
-      if (n < MAX_EVENTS) break;
-    }
-    if (this.#wheel.size > 0) {
-      const now = monotime();
-      if (this.#armed !== undefined && this.#armed <= now) this.#armed = undefined;
-      this.#wheel.expire(now, (e) => {
-        if (e instanceof Waiter) e.expire(now);
-        else e.resolve();
-      });
-    } else {
-      this.#armed = undefined;
-    }
-  }
-
-  #onEvent(fd: number, ev: number): void {
-    const watch = this.#watches.get(fd);
-    if (watch === undefined) {
-      this.#poller.set(fd, 0, 0); // stale: nobody here knows this fd any more
-      return;
-    }
-    const fired = firedMask(ev);
-    let want = 0;
-    let hit = false;
-    for (let k = 0; k < watch.waiters.length; k++) {
-      const slot = watch.slots[k]!;
-      want |= slot & 7;
-      if (slot & fired) {
-        watch.waiters[k]!.mark(slot >>> 3);
-        hit = true;
-      }
-    }
-    if (!hit) {
-      // Level-triggered and unwanted: narrow the kernel mask to what is still wanted (or drop the fd).
-      if (want === 0) this.#unwatch(fd);
-      else {
-        this.#poller.set(fd, want, fd);
-        watch.kernel = want;
-      }
-    }
-  }
-
   #resolve(w: Waiter): void {
     if (w.done) return;
     const result = w.result();
-    this.#release(w);
+    this.#reg.release(w);
     w.resolve(result);
   }
 
@@ -852,25 +537,13 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     this.#idle.signal();
   }
 
-  #rearm(): void {
-    const next = this.#wheel.nextTick();
-    if (next === this.#armed) return;
-    if (next === undefined) {
-      this.#poller.disarm();
-      this.#armed = undefined;
-      return;
-    }
-    this.#armed = next;
-    this.#poller.arm(next - monotime());
-  }
-
   /**
    * The root keeps Node's loop alive while it waits on timers or fds, or has raised its alert. Work queued
    * for a microtask pass needs no ref: pending microtasks always run before the process can exit.
    */
   #keepAlive(): void {
     if (this.#parent !== undefined || this.#closed) return;
-    const want = this.#wheel.size > 0 || this.#watching > 0 || this.#alerted;
+    const want = this.#reg.timers > 0 || this.#reg.watching > 0 || this.#alerted;
     if (want !== this.#refed) {
       this.#refed = want;
       this.#poller.ref(want);
@@ -897,14 +570,6 @@ class Signal extends WaitQueue {
 
 function closedError(): RuntimeError {
   return new RuntimeError('ERR_CONTROLLER_CLOSED', 'controller is closed');
-}
-
-function nestingAware(rc: number, fd: number): SystemError {
-  const err = new SystemError(rc, 'epoll_ctl');
-  if (err.code === 'ELOOP') {
-    err.message = `epoll_ctl ELOOP: controllers stacked deeper than the kernel allows epoll sets to nest (fd ${fd})`;
-  }
-  return err;
 }
 
 /** Sleeps on this thread's root controller. */

@@ -2,6 +2,7 @@
 import { EPOLLIN, EPOLLOUT, addon } from '../native.js';
 import { Controller, cancelFd, monotime } from '../controller.js';
 import { Condition } from '../condition.js';
+import type { SockAddr } from './address.js';
 import { RuntimeError, SystemError, outOfRange, timeoutError, validateTimeout } from '../errors.js';
 
 /** One direction of a socket: its sticky error, how often that was reported again, EOF, byte count. */
@@ -101,6 +102,16 @@ export class Channel {
     throw err;
   }
 
+  /**
+   * The start of an I/O call on a side: throws its sticky error, then waits out a pending connect (the
+   * common case, nothing pending, costs no promise).
+   */
+  enter(side: Side, deadline: number): Promise<void> | undefined {
+    this.sticky(side);
+    if (this.connecting !== undefined || this.connectError !== undefined) return this.settled(deadline);
+    return undefined;
+  }
+
   /** Waits for a pending connect or listen to settle. @throws its error, ETIMEDOUT */
   async settled(deadline: number): Promise<void> {
     this.usable();
@@ -150,6 +161,14 @@ export class Channel {
     this.events = 'w';
     await this.ctl.waitFd(this.fd, EPOLLOUT);
     this.events = '';
+  }
+
+  /** The peer's (peer) or the local address, or undefined when there is none (yet). */
+  name(peer: boolean): SockAddr | undefined {
+    this.usable();
+    if (this.fd < 0) return undefined;
+    const r = addon.sockName(this.fd, peer);
+    return typeof r === 'number' ? undefined : (r as SockAddr);
   }
 
   /** SO_PEERCRED: [pid, uid, gid]. @throws SystemError */

@@ -167,9 +167,8 @@ export class Socket implements AsyncDisposable {
   async readBytes(format: Format = '*l', opts: ReadOptions = {}): Promise<Buffer | null> {
     checkFormat(format);
     const deadline = this.#ch.deadline(opts.timeoutMs);
-    this.#ch.sticky(this.#ch.r);
-    if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
-    this.#ch.usable();
+    const pending = this.#ch.enter(this.#ch.r, deadline);
+    if (pending !== undefined) await pending; // NB: the hot path awaits nothing here
     const shape = this.#shape(opts.mode);
     if (format === 0) return Buffer.alloc(0); // '' always, even at EOF, as the original
     for (;;) {
@@ -197,8 +196,7 @@ export class Socket implements AsyncDisposable {
   /** Waits until at least n bytes (or one datagram) are buffered; false at EOF before that. */
   async fill(n: number, timeoutMs?: number): Promise<boolean> {
     const deadline = this.#ch.deadline(timeoutMs);
-    this.#ch.sticky(this.#ch.r);
-    await this.#ch.settled(deadline);
+    await this.#ch.enter(this.#ch.r, deadline);
     while (this.#in.length < n && !(this.#in.datagram && this.#in.length > 0)) {
       if (this.#in.eof) return false;
       await this.#fill(deadline, 'fill');
@@ -292,9 +290,8 @@ export class Socket implements AsyncDisposable {
    */
   async write(...chunks: (string | Uint8Array | number)[]): Promise<this> {
     const deadline = this.#ch.deadline(undefined);
-    this.#ch.sticky(this.#ch.w);
-    if (this.#ch.connecting !== undefined || this.#ch.connectError !== undefined) await this.#ch.settled(deadline);
-    this.#ch.usable();
+    const pending = this.#ch.enter(this.#ch.w, deadline);
+    if (pending !== undefined) await pending; // NB: the hot path awaits nothing here
     const { text, flush } = this.#cfg.outMode;
     const stream = this.#type === SOCK_STREAM;
     if (stream) for (const c of chunks) this.#out.append(this.#bytes(c), text, typeof c !== 'object');
@@ -309,8 +306,7 @@ export class Socket implements AsyncDisposable {
   /** Writes out buffered output: all of it by default, or what `mode` ('l', 'f', …) says is due. */
   async flush(opts: { mode?: string; timeoutMs?: number } = {}): Promise<void> {
     const deadline = this.#ch.deadline(opts.timeoutMs);
-    this.#ch.sticky(this.#ch.w);
-    await this.#ch.settled(deadline);
+    await this.#ch.enter(this.#ch.w, deadline);
     const mode = opts.mode === undefined ? 'n' : parseOutput(opts.mode, this.#cfg.outMode).flush;
     await this.#flushUpTo(this.#out.due(mode, this.#cfg.outBufsiz, this.#cfg.outMaxline), deadline, 'flush');
   }
@@ -440,8 +436,7 @@ export class Socket implements AsyncDisposable {
   async sendfd(message: string | Uint8Array, handle: Socket | number, timeoutMs?: number): Promise<void> {
     const ch = this.#ch;
     const deadline = ch.deadline(timeoutMs);
-    ch.sticky(ch.w);
-    await ch.settled(deadline);
+    await ch.enter(ch.w, deadline);
     // Whatever was written before goes first, in order.
     await this.#flushUpTo(this.#out.length, deadline, 'sendfd');
     const msg = typeof message === 'string' ? Buffer.from(message, this.#cfg.encoding) : message;
@@ -478,8 +473,7 @@ export class Socket implements AsyncDisposable {
   async recvfd(timeoutMs?: number): Promise<{ message: Buffer; socket: Socket | null }> {
     const ch = this.#ch;
     const deadline = ch.deadline(timeoutMs);
-    ch.sticky(ch.r);
-    await ch.settled(deadline);
+    await ch.enter(ch.r, deadline);
     const { data, fd, framed } = await recvWithFd(ch, this.#cfg.inBufsiz, deadline);
     const opts = { controller: ch.ctl };
     try {
@@ -498,19 +492,12 @@ export class Socket implements AsyncDisposable {
 
   /** The peer's address, or undefined when not connected. */
   peername(): SockAddr | undefined {
-    return this.#name(true);
+    return this.#ch.name(true);
   }
 
   /** The local address, or undefined. */
   localname(): SockAddr | undefined {
-    return this.#name(false);
-  }
-
-  #name(peer: boolean): SockAddr | undefined {
-    this.#ch.usable();
-    if (this.#ch.fd < 0) return undefined;
-    const r = addon.sockName(this.#ch.fd, peer);
-    return typeof r === 'number' ? undefined : (r as SockAddr);
+    return this.#ch.name(false);
   }
 
   /** Credentials of a unix socket peer. @throws SystemError (ENOTSOCK, EINVAL on other families) */
