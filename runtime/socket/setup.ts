@@ -11,7 +11,10 @@ const EINPROGRESS = -115;
 /** Options that shape a connect. */
 export interface DialOptions {
   bind?: { host?: string; port?: number; path?: string };
+  /** TCP_NODELAY. */
   nodelay?: boolean;
+  /** TCP_CORK (the original's `nopush`): hold partial segments until uncorked or full. */
+  nopush?: boolean;
 }
 
 /** Options that shape a listen. */
@@ -33,6 +36,7 @@ export async function dial(ch: Channel, type: number, r: Resolved, opts: DialOpt
   if (ch.closed) return ch.drop();
   const C = addon.constants;
   if (opts.nodelay && r.family !== AF_UNIX) addon.setSockOpt(fd, C.IPPROTO_TCP!, C.TCP_NODELAY!, 1);
+  if (opts.nopush && r.family !== AF_UNIX) addon.setSockOpt(fd, C.IPPROTO_TCP!, C.TCP_CORK!, 1);
   if (opts.bind !== undefined) {
     const b = resolveNow({ host: opts.bind.host ?? (r.family === AF_INET6 ? '::' : '0.0.0.0'), port: opts.bind.port ?? 0, path: opts.bind.path });
     if (b === undefined) throw invalidArgType('opts.bind.host', 'a numeric address', opts.bind.host);

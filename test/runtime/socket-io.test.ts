@@ -38,6 +38,21 @@ describe('TCP', () => {
     for (const s of [cli, conn, srv]) s.close();
   });
 
+  it('sets TCP_NODELAY and TCP_CORK when asked (nodelay, nopush)', async () => {
+    const srv = Socket.listen('127.0.0.1', 0);
+    const port = (srv.localname() as { port: number }).port;
+    const C = addon.constants;
+    for (const [opts, name] of [[{ nodelay: true }, 'TCP_NODELAY'], [{ nopush: true }, 'TCP_CORK']] as const) {
+      const cli = Socket.connect('127.0.0.1', port, opts);
+      await cli.connect(5000);
+      const conn = await srv.accept();
+      expect(addon.getSockOpt(cli.pollfd() as number, C.IPPROTO_TCP!, C[name]!)).toBeGreaterThan(0);
+      cli.close();
+      conn.close();
+    }
+    srv.close();
+  });
+
   it('surfaces ECONNREFUSED on the first I/O and on connect()', async () => {
     const s = Socket.connect('127.0.0.1', 1);
     await expect(s.connect(5000)).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port: 1 });
