@@ -1,6 +1,6 @@
 // Controller: tasks, waits and timers on one native poller whose own fd is readable exactly when it has work.
 import { addon, type NativePoller } from './native.js';
-import { RuntimeError, check, invalidArgType, validateTimeout } from './errors.js';
+import { RuntimeError, check, invalidArgType, outOfRange, validateTimeout } from './errors.js';
 import { Registry, Sleeper, cancelFd, monotime } from './registry.js';
 import { Task, TaskError } from './task.js';
 import { AS_FIRST, AS_LIST, WaitQueue, Waiter, type Pollable, type WaiterHost } from './waiter.js';
@@ -180,7 +180,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       if (this.#failures.length === 0) {
         if (this.#parent === undefined) {
           // The root is stepped by Node's loop: wait for its next full pass.
-          if (t !== 0) await this.poll(this.#idle, ...(t === undefined ? [] : [t]));
+          if (t !== 0) await this.#waitIdle(t);
         } else {
           if (t !== 0 && this.#tasks > 0 && !this.#runnable()) await this.#parent.poll<unknown>(this, ...(t === undefined ? [] : [t]));
           this.#checkOpen();
@@ -217,7 +217,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
         if (left <= 0) return;
         const limit = left === Infinity ? [] : [left];
         if (this.#parent === undefined) {
-          await this.poll(this.#idle, ...limit);
+          await this.#waitIdle(left === Infinity ? undefined : left);
+          if (this.#closed) return;
         } else {
           await this.#parent.poll<unknown>(this, this.#idle, ...limit);
           if (this.#closed) return;
@@ -249,10 +250,12 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
 
   /** Resolves after at least ms milliseconds (0: on the next pass). */
   sleep(ms: number): Promise<void> {
-    if (typeof ms !== 'number' || Number.isNaN(ms)) return Promise.reject(invalidArgType('ms', 'a number', ms));
+    if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms);
+    if (Number.isNaN(ms)) throw outOfRange('ms', 'a number of milliseconds', ms);
     if (this.#closed) return Promise.reject(closedError());
-    return new Promise<void>((resolve) => {
-      const s = new Sleeper(resolve);
+    return new Promise<void>((resolve, reject) => {
+      const s = new Sleeper(resolve, reject);
+      this.#reg.track(s);
       this.#reg.addTimer(s, monotime() + (ms > 0 ? ms : 0));
     });
   }
@@ -279,9 +282,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   waitFd(fd: number, events: number, timeoutMs?: number): Promise<boolean> {
     if (this.#closed) return Promise.reject(closedError());
     const w = new Waiter(this, NO_ARGS, AS_FIRST);
-    const p = new Promise<boolean>((resolve) => {
+    const p = new Promise<boolean>((resolve, reject) => {
       w.resolve = resolve;
+      w.reject = reject;
     });
+    this.#reg.track(w);
     try {
       this.#reg.watch(fd, events, w, 0);
     } catch (err) {
@@ -302,9 +307,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   #wait(objs: unknown[], as: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(closedError());
     const w = new Waiter(this, objs, as);
-    const p = new Promise<unknown>((resolve) => {
+    const p = new Promise<unknown>((resolve, reject) => {
       w.resolve = resolve;
+      w.reject = reject;
     });
+    this.#reg.track(w);
     try {
       this.#reg.enlist(w, objs);
     } catch (err) {
@@ -312,6 +319,15 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       return Promise.reject(err);
     }
     return p;
+  }
+
+  /** The root's wait for its next pass (or for idleness); settles quietly if the root closes meanwhile. */
+  async #waitIdle(timeoutMs: number | undefined): Promise<void> {
+    try {
+      await this.poll(this.#idle, ...(timeoutMs === undefined ? [] : [timeoutMs]));
+    } catch (err) {
+      if (!this.#closed) throw err;
+    }
   }
 
   /** Wakes whoever polls these (fds or pollables with an fd) as if ready, and forgets the fds. */
@@ -332,8 +348,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     if (this.#closed) return;
     this.#checkNotRunning('close');
     this.#closed = true;
-    // Wake pollers of this controller first (they get it back as ready), then drop our own registrations.
+    // Wake pollers of this controller first (they get it back as ready); then every wait still pending
+    // here rejects with ERR_CONTROLLER_CLOSED (tasks unwind through their finally blocks); then drop
+    // our registrations.
     cancelFd(this.#fd);
+    this.#reg.abandonAll(closedError());
     this.#reg.forgetAll();
     for (let k = 0; k < this.#runLen; k++) {
       const item = this.#runq[k];

@@ -24,11 +24,16 @@ export class Future<T> implements Pollable, PromiseLike<T> {
     if (fn === undefined) return;
     if (typeof fn !== 'function') throw invalidArgType('fn', 'of type function', fn);
     Controller.root().wrap(async () => {
+      // NB: someone may have settled the future first: then fn's outcome is dropped, not thrown.
+      let ok = true;
+      let value: unknown;
       try {
-        this.resolve(await fn(...args));
+        value = await fn(...args);
       } catch (err) {
-        this.reject(err);
+        ok = false;
+        value = err;
       }
+      if (this.#state === 'pending') this.#settle(ok ? 'fulfilled' : 'rejected', value);
     });
   }
 

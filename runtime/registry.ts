@@ -15,7 +15,10 @@ export class Sleeper implements TimerEntry {
   deadline = 0;
   slot = -1;
   pos = -1;
-  constructor(readonly resolve: () => void) {}
+  constructor(
+    readonly resolve: () => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
 }
 
 // NB: fd -> the registries that hold it in their kernel set. close() of any handle calls cancelFd() first,
@@ -43,6 +46,9 @@ export class Registry {
   readonly #watches = new Map<number, FdWatch>();
   readonly #events = new Int32Array(MAX_EVENTS * 2);
   readonly #changed: () => void;
+  // NB: every wait not yet settled, so that a closing controller can settle them all: waits linked only
+  // into a Condition (a loop() on the root, a task's cond.wait()) are reachable from nowhere else.
+  readonly #live = new Set<Waiter | Sleeper>();
   #watching = 0;
   #armed: number | undefined;
 
@@ -149,8 +155,25 @@ export class Registry {
     this.#changed();
   }
 
+  /** Starts tracking a wait until it settles. */
+  track(e: Waiter | Sleeper): void {
+    this.#live.add(e);
+  }
+
+  /** Rejects every wait not yet settled with err (the controller is closing). */
+  abandonAll(err: unknown): void {
+    const live = [...this.#live];
+    this.#live.clear();
+    for (const e of live) {
+      if (e instanceof Waiter) this.release(e);
+      else if (e.slot >= 0) this.#wheel.cancel(e);
+      e.reject(err);
+    }
+  }
+
   /** Lets go of everything a waiter is linked into; it will not be resolved. */
   release(w: Waiter): void {
+    this.#live.delete(w);
     w.finish();
     if (w.slot >= 0) this.#wheel.cancel(w);
     w.unlinkAll(this.#unlink);
@@ -204,7 +227,10 @@ export class Registry {
       if (this.#armed !== undefined && this.#armed <= now) this.#armed = undefined;
       this.#wheel.expire(now, (e) => {
         if (e instanceof Waiter) e.expire(now);
-        else e.resolve();
+        else {
+          this.#live.delete(e);
+          e.resolve();
+        }
       });
     } else {
       this.#armed = undefined;

@@ -106,6 +106,13 @@ async function start(entry: ThreadEntry, ...args: unknown[]): Promise<[Thread, S
   else if (entry instanceof URL) spec = { module: entry.href };
   else if (typeof entry === 'string') spec = { module: /^[a-z]+:/i.test(entry) ? entry : pathToFileURL(isAbsolute(entry) ? entry : resolve(entry)).href };
   else throw invalidArgType('entry', 'a module path or URL, or a function', entry);
+  // Every Socket argument must be movable before anything moves: a failure half way would strand fds.
+  const moving = args.filter((a): a is Socket => a instanceof Socket);
+  for (const [k, s] of moving.entries()) {
+    if (s.closed) throw new RuntimeError('ERR_HANDLE_CLOSED', `socket argument ${k} is closed`);
+    if (typeof s.pollfd() !== 'number') throw new RuntimeError('ERR_INVALID_STATE', `socket argument ${k} is still connecting`);
+    if (moving.indexOf(s) !== k) throw invalidArgType('args', 'distinct sockets', s);
+  }
   const [mine, theirs] = Socket.pair();
   const sockets: Detached[] = [];
   const wired = args.map((a) => (a instanceof Socket ? { [SOCKET_ARG]: sockets.push(Socket.detach(a)) - 1 } : a));

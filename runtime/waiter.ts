@@ -61,6 +61,8 @@ export class Waiter implements TimerEntry {
   /** The arguments, kept only when the result lists them. */
   readonly objs: unknown[] | undefined;
   resolve: (value: any) => void = noop;
+  /** Rejects the poll: only when its controller closes under it. */
+  reject: (err: unknown) => void = noop;
   /** The fd watch or wait queue this waiter is linked into, or an array of them. */
   #links: Link | Link[] | undefined = undefined;
   /** (index, deadline) pairs of its timeouts, and marks of arguments from MARKS on as (index, -1). */

@@ -329,7 +329,8 @@ export class Socket implements AsyncDisposable {
 
   /** Writes until `target` bytes of the buffer went out, waiting for writability as needed. */
   async #flushUpTo(target: number, deadline: number, op: string): Promise<void> {
-    while (target > 0) {
+    // NB: another writer may flush meanwhile: never aim past what is still buffered.
+    while ((target = Math.min(target, this.#out.length)) > 0) {
       const n = this.#flushNow(target);
       if (n < 0) {
         if (n !== EAGAIN) this.#ch.fail(this.#ch.w, new SystemError(n, op));
@@ -444,7 +445,8 @@ export class Socket implements AsyncDisposable {
     let fd: number;
     if (handle instanceof Socket) {
       if (handle === this) throw invalidArgType('handle', 'another socket', handle);
-      handle.#ch.usable();
+      // A socket still connecting moves once connected; its failure is its own, not this channel's.
+      await handle.#ch.settled(deadline);
       fd = handle.#ch.fd;
       const st = handle.#snapshot();
       frame = encodeFrame(st.state, st.input, st.output, msg);

@@ -17,8 +17,10 @@ describe('errors', () => {
     expect(new AbortError()).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
   });
 
-  it('bad timeouts are rejected with Node argument codes', async () => {
-    await expect(sleep('5' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  it('bad arguments throw synchronously with Node argument codes', () => {
+    expect(() => sleep('5' as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    // Regress: sleep(NaN) once rejected with ERR_INVALID_ARG_TYPE where every other timeout says ERR_OUT_OF_RANGE.
+    expect(() => sleep(NaN)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
   });
 
   it('a root task failing with nobody looping is an unhandled rejection, as a floating async function', () => {
