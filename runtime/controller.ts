@@ -340,7 +340,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   /**
-   * Closes the controller: its tasks are abandoned (their done promises reject with ERR_CONTROLLER_CLOSED),
+   * Closes the controller: every wait pending on it rejects with ERR_CONTROLLER_CLOSED (its tasks unwind),
+   * tasks not yet started never start, done promises of unfinished tasks reject with ERR_CONTROLLER_CLOSED,
    * tasks of other controllers polling it wake, and its kernel objects are released. Idempotent.
    * @throws RuntimeError ERR_CONTROLLER_RUNNING when called from the controller's own pass.
    */
