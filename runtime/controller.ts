@@ -49,7 +49,6 @@ let root: Controller | undefined;
 // So a close() right after `await c.sleep()` in a task of c is refused, and a close() from outside is
 // never refused by mistake; a close() from deeper inside a task's async calls goes through, which is
 // harmless: the controller closes and its tasks end.
-const RUNNING_HOPS = 1;
 
 let finishTask: (t: Task, v: unknown) => void;
 let failTask: (t: Task, e: unknown) => void;
@@ -93,8 +92,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   #closed = false;
   // True while a pass runs synchronously (tasks start inside it).
   #sync = false;
-  // Microtask hops left in which the tasks resumed by the last pass may still run (non-root only).
-  #running = 0;
+  // Until the microtask hop after the last pass, in which the tasks it resumed run (non-root only).
+  #running = false;
   // Tasks whose done promise was handed out: close() must settle them.
   readonly #observed = new Set<Task>();
 
@@ -193,7 +192,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       if (failure !== undefined) throw failure;
     } finally {
       this.#consumers--;
-      if (this.#parent !== undefined) this.#running = 0;
+      this.#running = false;
     }
   }
 
@@ -228,7 +227,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     } finally {
       this.#driven--;
       this.#consumers--;
-      if (this.#parent !== undefined) this.#running = 0;
+      this.#running = false;
     }
   }
 
@@ -436,7 +435,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   readonly #endRunning = (): void => {
-    if (this.#running > 0 && --this.#running > 0) void SETTLED.then(this.#endRunning);
+    this.#running = false;
   };
 
   readonly #microPass = (): void => {
@@ -477,8 +476,8 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
       this.#sync = false;
       // Counted from here: the continuations this pass resolved are queued ahead of the first hop.
       if (this.#parent !== undefined) {
-        if (this.#running === 0) void SETTLED.then(this.#endRunning);
-        this.#running = RUNNING_HOPS;
+        if (!this.#running) void SETTLED.then(this.#endRunning);
+        this.#running = true;
       }
     }
   }
@@ -575,7 +574,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   #checkNotRunning(what: string): void {
-    if (this.#sync || (this.#parent !== undefined && this.#running > 0)) {
+    if (this.#sync || this.#running) {
       throw new RuntimeError('ERR_CONTROLLER_RUNNING', `cannot ${what} a controller from its own pass`);
     }
   }
