@@ -1,9 +1,9 @@
 // Controller: tasks, waits and timers on one native poller whose own fd is readable exactly when it has work.
 import { addon, type NativePoller } from './native.js';
-import { RuntimeError, check, invalidArgType, outOfRange, validateTimeout } from './errors.js';
+import { RuntimeError, check, controllerClosed, invalidArgType, outOfRange, validateTimeout } from './errors.js';
 import { Registry, Sleeper, cancelFd, monotime } from './registry.js';
 import { Task, TaskError } from './task.js';
-import { AS_FIRST, AS_LIST, WaitQueue, Waiter, type Pollable, type WaiterHost } from './waiter.js';
+import { AS_FIRST, AS_LIST, Signal, Waiter, type Pollable, type WaiterHost } from './waiter.js';
 
 export { cancelFd, monotime, Task, TaskError };
 
@@ -170,8 +170,12 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
    * @throws TaskError when a task failed (the controller stays usable); ERR_CONTROLLER_RUNNING when called
    *   from the controller's own pass; ERR_CONTROLLER_CLOSED.
    */
-  async step(timeoutMs?: number): Promise<void> {
-    const t = validateTimeout('timeoutMs', timeoutMs);
+  step(timeoutMs?: number): Promise<void> {
+    // NB: arguments are checked before the async part, so a bad one throws synchronously (API.md).
+    return this.#step(validateTimeout('timeoutMs', timeoutMs));
+  }
+
+  async #step(t: number | undefined): Promise<void> {
     this.#checkOpen();
     this.#checkNotRunning('step');
     this.#consumers++;
@@ -200,8 +204,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
    * Runs passes until no task is left or timeoutMs has elapsed (tasks may then still be pending).
    * @throws TaskError for the first task that fails; ERR_CONTROLLER_RUNNING; ERR_CONTROLLER_CLOSED.
    */
-  async loop(timeoutMs?: number): Promise<void> {
-    const t = validateTimeout('timeoutMs', timeoutMs);
+  loop(timeoutMs?: number): Promise<void> {
+    return this.#loop(validateTimeout('timeoutMs', timeoutMs));
+  }
+
+  async #loop(t: number | undefined): Promise<void> {
     this.#checkOpen();
     this.#checkNotRunning('loop');
     const deadline = t === undefined ? Infinity : monotime() + t;
@@ -232,8 +239,11 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   /** Loops, yielding each task failure in order; ends when no task is left or at the timeout. */
-  async *errors(timeoutMs?: number): AsyncIterableIterator<TaskError> {
-    const t = validateTimeout('timeoutMs', timeoutMs);
+  errors(timeoutMs?: number): AsyncIterableIterator<TaskError> {
+    return this.#errors(validateTimeout('timeoutMs', timeoutMs));
+  }
+
+  async *#errors(t: number | undefined): AsyncIterableIterator<TaskError> {
     const deadline = t === undefined ? Infinity : monotime() + t;
     for (;;) {
       const left = deadline === Infinity ? undefined : Math.max(0, deadline - monotime());
@@ -251,7 +261,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   sleep(ms: number): Promise<void> {
     if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms);
     if (Number.isNaN(ms)) throw outOfRange('ms', 'a number of milliseconds', ms);
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(controllerClosed());
     return new Promise<void>((resolve, reject) => {
       const s = new Sleeper(resolve, reject);
       this.#reg.track(s);
@@ -279,7 +289,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
    * (EPOLLIN / EPOLLOUT bits) or is cancelled, false when timeoutMs passes first.
    */
   waitFd(fd: number, events: number, timeoutMs?: number): Promise<boolean> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(controllerClosed());
     const w = new Waiter(this, NO_ARGS, AS_FIRST);
     const p = new Promise<boolean>((resolve, reject) => {
       w.resolve = resolve;
@@ -304,7 +314,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   #wait(objs: unknown[], as: number): Promise<unknown> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(controllerClosed());
     const w = new Waiter(this, objs, as);
     const p = new Promise<unknown>((resolve, reject) => {
       w.resolve = resolve;
@@ -352,13 +362,13 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     // here rejects with ERR_CONTROLLER_CLOSED (tasks unwind through their finally blocks); then drop
     // our registrations.
     cancelFd(this.#fd);
-    this.#reg.abandonAll(closedError());
+    this.#reg.abandonAll(controllerClosed());
     this.#reg.forgetAll();
     for (let k = 0; k < this.#runLen; k++) {
       const item = this.#runq[k];
-      if (item instanceof Task) item.settle(false, closedError());
+      if (item instanceof Task) item.settle(false, controllerClosed());
     }
-    for (const task of this.#observed) task.settle(false, closedError());
+    for (const task of this.#observed) task.settle(false, controllerClosed());
     this.#observed.clear();
     this.#runq = [];
     this.#runLen = 0;
@@ -409,7 +419,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   /** @internal A task's done promise was handed out. */
   observe(task: Task): void {
     if (!this.#closed) this.#observed.add(task);
-    else task.settle(false, closedError());
+    else task.settle(false, controllerClosed());
   }
 
   // ---- registration -------------------------------------------------------------------------------------
@@ -570,7 +580,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw controllerClosed();
   }
 
   #checkNotRunning(what: string): void {
@@ -580,16 +590,6 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   }
 }
 
-/** The controller's internal wake-up queue: a WaitQueue that always wakes everyone. */
-class Signal extends WaitQueue {
-  signal(): number {
-    return this.wakeWaiters(Infinity, false);
-  }
-}
-
-function closedError(): RuntimeError {
-  return new RuntimeError('ERR_CONTROLLER_CLOSED', 'controller is closed');
-}
 
 /** Sleeps on this thread's root controller. */
 export function sleep(ms: number): Promise<void> {

@@ -84,6 +84,11 @@ export class AbortError extends Error {
 
 const ETIMEDOUT = -110;
 
+/** The error of any use of a closed controller. */
+export function controllerClosed(): RuntimeError {
+  return new RuntimeError('ERR_CONTROLLER_CLOSED', 'controller is closed');
+}
+
 /** Node's name for a negative errno ('EAGAIN'), or 'UNKNOWN' for a number it does not know. */
 export function errnoName(errno: number): string {
   try {

@@ -55,15 +55,23 @@ export class Future<T> implements Pollable, PromiseLike<T> {
    * The value, waiting up to timeoutMs for it.
    * @throws the rejection reason; SystemError ETIMEDOUT if still pending at the timeout.
    */
-  async get(timeoutMs?: number): Promise<T> {
-    if (!(await this.wait(timeoutMs))) throw timeoutError('future.get');
+  get(timeoutMs?: number): Promise<T> {
+    // NB: the timeout is checked before the async part: a bad one throws synchronously (API.md).
+    return this.#get(validateTimeout('timeoutMs', timeoutMs));
+  }
+
+  async #get(t: number | undefined): Promise<T> {
+    if (!(await this.#wait(t))) throw timeoutError('future.get');
     if (this.#state === 'rejected') throw this.#value;
     return this.#value as T;
   }
 
   /** Waits up to timeoutMs; true once settled, false at the timeout. */
-  async wait(timeoutMs?: number): Promise<boolean> {
-    const t = validateTimeout('timeoutMs', timeoutMs);
+  wait(timeoutMs?: number): Promise<boolean> {
+    return this.#wait(validateTimeout('timeoutMs', timeoutMs));
+  }
+
+  async #wait(t: number | undefined): Promise<boolean> {
     if (this.#state !== 'pending') return true;
     await Controller.root().poll<unknown>(this, ...(t === undefined ? [] : [t]));
     return this.#state !== 'pending';

@@ -239,3 +239,10 @@ export class WaitQueue {
 function live(w: Waiter): boolean {
   return !w.done && !w.host.closed;
 }
+
+/** A wait queue whose signal() always wakes everyone (a controller's own wake-ups). */
+export class Signal extends WaitQueue {
+  signal(): number {
+    return this.wakeWaiters(Infinity, false);
+  }
+}

@@ -26,6 +26,8 @@ describe('Future', () => {
 
   it('get(timeout) rejects with ETIMEDOUT while pending, and resolves when settled in time', async () => {
     const f = new Future<string>();
+    expect(() => f.get(NaN)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => f.wait('1' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     const t0 = monotime();
     await expect(f.get(30)).rejects.toMatchObject({ code: 'ETIMEDOUT', errno: -110 });
     expect(monotime() - t0).toBeGreaterThanOrEqual(30);
