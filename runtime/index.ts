@@ -13,3 +13,5 @@ export { Thread, thread } from './thread.js';
 export type { ThreadEntry } from './thread.js';
 export { serve } from './serve.js';
 export type { HandlerModule, Placement, ServeOptions, Server } from './serve.js';
+export { fromWire as errorFromWire, toWire as errorToWire } from './error-wire.js';
+export type { WireError } from './error-wire.js';
