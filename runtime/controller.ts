@@ -291,11 +291,7 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
   waitFd(fd: number, events: number, timeoutMs?: number): Promise<boolean> {
     if (this.#closed) return Promise.reject(controllerClosed());
     const w = new Waiter(this, NO_ARGS, AS_FIRST);
-    const p = new Promise<boolean>((resolve, reject) => {
-      w.resolve = resolve;
-      w.reject = reject;
-    });
-    this.#reg.track(w);
+    const p = this.#track(w);
     try {
       this.#reg.watch(fd, events, w, 0);
     } catch (err) {
@@ -310,17 +306,13 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
         this.#reg.addTimer(w, w.deadline);
       }
     }
-    return p;
+    return p as Promise<boolean>;
   }
 
   #wait(objs: unknown[], as: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(controllerClosed());
     const w = new Waiter(this, objs, as);
-    const p = new Promise<unknown>((resolve, reject) => {
-      w.resolve = resolve;
-      w.reject = reject;
-    });
-    this.#reg.track(w);
+    const p = this.#track(w);
     try {
       this.#reg.enlist(w, objs);
     } catch (err) {
@@ -329,6 +321,17 @@ export class Controller implements Pollable, WaiterHost, AsyncDisposable {
     }
     return p;
   }
+
+  /** The waiter's promise; the registry tracks it until it settles. */
+  #track(w: Waiter): Promise<unknown> {
+    const p = new Promise<unknown>((resolve, reject) => {
+      w.resolve = resolve;
+      w.reject = reject;
+    });
+    this.#reg.track(w);
+    return p;
+  }
+
 
   /** The root's wait for its next pass (or for idleness); settles quietly if the root closes meanwhile. */
   async #waitIdle(timeoutMs: number | undefined): Promise<void> {
