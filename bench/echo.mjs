@@ -6,10 +6,11 @@
 // Every (server, depth) run is a fresh server process and a fresh client process (bench/echo-client.mjs,
 // Node `net`, 50 connections keeping `depth` 32-byte lines in flight each). The client measures replies and
 // the server's utime + stime over the window after the warm-up. Figures are medians; runs are interleaved.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fmt, machineInfo, median, sourceState, table } from './lib/report.mjs';
+import { CLK_TCK, startServer } from './lib/server.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT = 'bench/echo-client.mjs';
@@ -44,21 +45,6 @@ function options() {
   return o;
 }
 
-/** Starts a server with --port 0 and resolves with it and its port once it printed `listening P`. */
-function startServer(argv) {
-  const child = spawn(process.execPath, [...argv, '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const closed = new Promise((resolve) => child.on('close', (code, sig) => resolve(code ?? sig)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      out += d;
-      const m = /^listening (\d+)$/m.exec(out);
-      if (m) resolve({ child, port: m[1], closed });
-    });
-    closed.then((code) => reject(new Error(`${argv.join(' ')} exited (${code}) before listening`)));
-  });
-}
-
 /** Runs the client process to completion; resolves with its JSON line. */
 function runClient(args) {
   return new Promise((resolve, reject) => {
@@ -75,7 +61,7 @@ function runClient(args) {
 
 /** One measured run of one server at one depth. */
 async function once(server, depth, o, clkTck) {
-  const s = await startServer(SERVERS[server].argv);
+  const s = await startServer(SERVERS[server].argv, ROOT);
   try {
     const r = await runClient([
       '--port', s.port, '--server-pid', String(s.child.pid), '--conns', o.conns, '--depth', String(depth),
@@ -89,15 +75,13 @@ async function once(server, depth, o, clkTck) {
       clientCpuPct: (r.clientCpuUs / 1e4) / r.seconds,
     };
   } finally {
-    s.child.kill('SIGTERM');
-    const code = await s.closed;
-    if (code !== 0) throw new Error(`${server} server exited with ${code} on SIGTERM`);
+    await s.stop(); // SIGTERM; fails unless the server exits 0
   }
 }
 
 async function main() {
   const o = options();
-  const clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const clkTck = CLK_TCK;
   const startedAt = new Date();
   const t0 = performance.now();
   const loadBefore = machineInfo().load1;

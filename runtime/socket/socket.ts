@@ -87,10 +87,7 @@ export class Socket implements AsyncDisposable {
   static connect(host: string, port: number, opts?: ConnectOptions): Socket;
   static connect(opts: ConnectOptions): Socket;
   static connect(a: string | ConnectOptions, port?: number, more?: ConnectOptions): Socket {
-    const opts: ConnectOptions = typeof a === 'string' ? { ...more, host: a, port } : { ...a };
-    checkEndpoint(opts, 'opts');
-    const type = typeNumber(opts.type);
-    const s = new Socket(-1, type, opts);
+    const [s, opts, type] = Socket.#unbound<ConnectOptions>(a, port, more);
     const now = resolveNow(opts);
     const ch = s.#ch;
     ch.begin(now !== undefined ? dial(ch, type, now, opts) : resolveLater(opts).then((r) => dial(ch, type, r, opts)));
@@ -101,15 +98,20 @@ export class Socket implements AsyncDisposable {
   static listen(host: string, port: number, opts?: ListenOptions): Socket;
   static listen(opts: ListenOptions): Socket;
   static listen(a: string | ListenOptions, port?: number, more?: ListenOptions): Socket {
-    const opts: ListenOptions = typeof a === 'string' ? { ...more, host: a, port } : { ...a };
-    checkEndpoint(opts, 'opts');
-    const type = typeNumber(opts.type);
-    const s = new Socket(-1, type, opts);
+    const [s, opts, type] = Socket.#unbound<ListenOptions>(a, port, more);
     const now = resolveNow(opts);
     // Numeric hosts and paths: EADDRINUSE, EACCES, … are thrown here, at once.
     if (now !== undefined) bindListen(s.#ch, type, now, opts);
     else s.#ch.begin(resolveLater(opts).then((r) => bindListen(s.#ch, type, r, opts)));
     return s;
+  }
+
+  /** The arguments of connect()/listen() as options, checked, and a socket with no fd yet. */
+  static #unbound<O extends ConnectOptions | ListenOptions>(a: string | O, port: number | undefined, more: O | undefined): [Socket, O, number] {
+    const opts = (typeof a === 'string' ? { ...more, host: a, port } : { ...a }) as O;
+    checkEndpoint(opts, 'opts');
+    const type = typeNumber(opts.type);
+    return [new Socket(-1, type, opts), opts, type];
   }
 
   /** Waits for a pending connect (DNS, connect) to finish. @throws its SystemError, ETIMEDOUT */
