@@ -18,9 +18,14 @@ function packr(): Packr {
   return new Packr({ useRecords: false, useBigIntExtension: true });
 }
 
-/** Encodes messages as frames: a 4-byte big-endian length, then the msgpack payload. */
+/**
+ * Encodes messages as frames: a 4-byte big-endian length, then the msgpack payload. append() adds frames
+ * to a batch in one growing buffer, so a turn's messages leave in one write.
+ */
 export class FrameEncoder {
   readonly #packr = packr();
+  #batch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  #len = 0;
 
   /** One message as one frame. */
   encode(msg: unknown): Buffer {
@@ -33,7 +38,40 @@ export class FrameEncoder {
 
   /** Many messages as consecutive frames in one buffer: one write for all of them. */
   encodeAll(msgs: readonly unknown[]): Buffer {
-    return Buffer.concat(msgs.map((m) => this.encode(m)));
+    for (const m of msgs) this.append(m);
+    const out = Buffer.from(this.#batch.subarray(0, this.#len));
+    this.#len = 0;
+    return out;
+  }
+
+  /** Bytes in the batch. */
+  get batched(): number {
+    return this.#len;
+  }
+
+  /** Adds msg's frame to the batch. @throws what msgpackr throws for a value it cannot encode (the batch is unchanged). */
+  append(msg: unknown): void {
+    const payload = this.#packr.pack(msg);
+    const need = this.#len + HEADER + payload.length;
+    if (need > this.#batch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.#batch.length * 2));
+      this.#batch.copy(grown, 0, 0, this.#len);
+      this.#batch = grown;
+    }
+    this.#batch.writeUInt32BE(payload.length, this.#len);
+    payload.copy(this.#batch, this.#len + HEADER);
+    this.#len = need;
+  }
+
+  /**
+   * Hands the batch to `write`, which returns true when it is done with the bytes (they may be reused) and
+   * false when it keeps them (the encoder starts a new buffer).
+   */
+  flush(write: (batch: Buffer) => boolean): void {
+    if (this.#len === 0) return;
+    const batch = this.#batch.subarray(0, this.#len);
+    this.#len = 0;
+    if (!write(batch)) this.#batch = Buffer.allocUnsafe(this.#batch.length);
   }
 }
 
@@ -52,7 +90,8 @@ export class FrameDecoder {
 
   /** Adds bytes; returns every message now complete, in order. @throws RuntimeError ERR_INVALID_FRAME */
   push(chunk: Uint8Array): unknown[] {
-    let buf = this.#buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buf, chunk]);
+    // NB: the caller gives up chunk (decoded buffers may alias it).
+    let buf = this.#buf.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length) : Buffer.concat([this.#buf, chunk]);
     const out: unknown[] = [];
     let at = 0;
     while (buf.length - at >= HEADER) {

@@ -579,14 +579,14 @@ export class Socket implements AsyncDisposable {
     return { state, input: Buffer.from(this.#in.peek()), output: this.#out.drainCopy() };
   }
 
-  /** @internal Gives the socket up for another thread: its fd (no longer owned here) and state. */
+  /** Gives the socket up to move it by hand: its fd (no longer owned by this thread) and state, cloneable. */
   static detach(s: Socket): Detached {
     s.#ch.usable();
     const snap = s.#snapshot();
     return { ...snap, fd: s.#ch.release() };
   }
 
-  /** @internal The socket of a Detached in this thread, continuing where it stopped. */
+  /** Continues a detached socket in this thread, which owns its fd from here (an unattached record leaks it). */
   static attach(d: Detached, opts: SocketOptions = {}): Socket {
     return Socket.#restore(d.fd, d.state, d.input, d.output, opts);
   }
@@ -602,7 +602,7 @@ export class Socket implements AsyncDisposable {
   }
 }
 
-/** @internal A socket between threads: structured-cloneable. */
+/** A socket between threads (Socket.detach / Socket.attach): structured-cloneable. */
 export interface Detached {
   fd: number;
   state: TransferState;

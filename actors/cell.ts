@@ -1,0 +1,187 @@
+// An actor's state on its thread (Cell) and what its behaviour sees (Context).
+import { Controller, RuntimeError, type Socket } from 'troupe';
+import { Mailbox, type MailboxOptions } from './mailbox.js';
+import { ActorRef, ExitSignal } from './ref.js';
+
+/** Where the answer to an ask goes: the asking thread and its ask id. */
+export interface AskToken {
+  thread: number;
+  id: number;
+}
+
+/** A mailbox entry that carries more than the message: an ask to answer, sockets that came with it. */
+export class Special {
+  constructor(
+    readonly msg: unknown,
+    readonly ask: AskToken | undefined,
+    readonly handles: Socket[] | undefined,
+  ) {}
+}
+
+/** Who hears of an actor's exit: an actor (Down message, or exit with it when linked) or a system callback. */
+export const enum WatchKind {
+  MONITOR = 0,
+  LINK = 1,
+  CALLBACK = 2,
+}
+
+export interface Watcher {
+  thread: number;
+  serial: number;
+  kind: WatchKind;
+}
+
+/** What the thread's node does for a cell (actors/node.ts). */
+export interface CellHost {
+  reply(token: AskToken, ok: boolean, value: unknown): void;
+  retire(cell: Cell, reason: unknown): void;
+  watch(target: ActorRef, watcher: Watcher): void;
+  spawn(def: unknown, init: unknown, opts: unknown): Promise<ActorRef>;
+  offload(task: unknown, opts?: { name?: string; signal?: AbortSignal }): Promise<unknown>;
+  expose(cell: Cell, obj: object): void;
+}
+
+const NONE = Symbol('none');
+
+/** One actor on its thread. */
+export class Cell {
+  readonly ref: ActorRef;
+  readonly mailbox: Mailbox<unknown>;
+  readonly host: CellHost;
+  /** Who to tell when it exits. */
+  watchers: Watcher[] | undefined;
+  /** Asks taken from the mailbox and not answered yet: answered ERR_ACTOR_EXITED at exit. */
+  openAsks: Set<AskToken> | undefined;
+  /** The entry receive() returned last. */
+  current: unknown;
+  exited = false;
+  /** Called once at exit (an exposed actor's behaviour waits for it). */
+  onExit: (() => void) | undefined;
+  /** Set by expose(): the actor lives on after its behaviour returns, until it exits. */
+  exposed = false;
+  /** Runs a comlink call (an ask tagged COMLINK) instead of queueing it. */
+  comlink: ((msg: unknown, token: AskToken) => void) | undefined;
+
+  constructor(ref: ActorRef, host: CellHost, mailbox: MailboxOptions | undefined) {
+    this.ref = ref;
+    this.host = host;
+    this.mailbox = new Mailbox(mailbox);
+  }
+
+  /** Takes an entry: notes the ask it carries, returns the message. */
+  open(item: unknown): unknown {
+    this.current = item;
+    if (!(item instanceof Special)) return item;
+    if (item.ask !== undefined) (this.openAsks ??= new Set()).add(item.ask);
+    return item.msg;
+  }
+}
+
+function unwrap(item: unknown): unknown {
+  return item instanceof Special ? item.msg : item;
+}
+
+/**
+ * What an actor's behaviour is given: its mailbox (receive, or `for await`), its reference, and the
+ * system's operations. Created by the runtime.
+ */
+export class ActorContext<M = unknown> implements AsyncIterable<M> {
+  readonly #cell: Cell;
+
+  /** @internal */
+  constructor(cell: Cell) {
+    this.#cell = cell;
+  }
+
+  get self(): ActorRef<M> {
+    return this.#cell.ref as ActorRef<M>;
+  }
+
+  /** The thread's root controller, which runs this actor. */
+  get controller(): Controller {
+    return Controller.root();
+  }
+
+  /**
+   * The oldest message (that `match` accepts; the others stay, in order). Waits up to timeoutMs: null
+   * when the time runs out, and null when the actor is exiting (its mailbox is closed).
+   */
+  receive(opts?: { timeoutMs?: number; match?: (m: M) => boolean }): Promise<M | null> {
+    const cell = this.#cell;
+    const match = opts?.match;
+    const test = match === undefined ? undefined : (item: unknown) => match(unwrap(item) as M);
+    // Fast path: a message is there; no waiting machinery.
+    const item = cell.mailbox.tryReceive(test, NONE);
+    if (item !== NONE) return Promise.resolve(cell.open(item) as M);
+    return cell.mailbox.receive({ timeoutMs: opts?.timeoutMs, match: test }).then(
+      (it) => (it === null ? null : (cell.open(it) as M)),
+      (err: { code?: string }) => {
+        if (err.code === 'ETIMEDOUT') return null;
+        throw err;
+      },
+    );
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<M> {
+    return {
+      next: () => this.receive().then((m) => (m === null && this.#cell.mailbox.closed ? { done: true, value: undefined } : { done: false, value: m as M })),
+    };
+  }
+
+  /** Answers the ask being handled (the message receive() returned last). @throws ERR_INVALID_STATE if that was no ask, or is answered */
+  reply(value: unknown): void {
+    const cell = this.#cell;
+    const item = cell.current;
+    const token = item instanceof Special ? item.ask : undefined;
+    if (token === undefined || cell.openAsks?.delete(token) !== true) {
+      throw new RuntimeError('ERR_INVALID_STATE', 'reply(): the current message is not an unanswered ask');
+    }
+    cell.host.reply(token, !(value instanceof Error), value);
+  }
+
+  /** Sockets that arrived with the current message (they are the actor's to use and close). */
+  handles(): Socket[] {
+    const item = this.#cell.current;
+    return item instanceof Special && item.handles !== undefined ? item.handles : [];
+  }
+
+  /** As ActorSystem.spawn; 'local' is this actor's thread. */
+  spawn(def: unknown, init?: unknown, opts?: unknown): Promise<ActorRef<any>> {
+    return this.#cell.host.spawn(def, init, opts);
+  }
+
+  /** Links this actor and ref: when either exits abnormally, the other exits with the same reason. */
+  link(ref: ActorRef<any>): void {
+    const cell = this.#cell;
+    if (!(ref instanceof ActorRef)) throw Object.assign(new TypeError('link(): ref must be an ActorRef'), { code: 'ERR_INVALID_ARG_TYPE' });
+    (cell.watchers ??= []).push({ thread: ref.thread, serial: ref.serial, kind: WatchKind.LINK });
+    cell.host.watch(ref, { thread: cell.ref.thread, serial: cell.ref.serial, kind: WatchKind.LINK });
+  }
+
+  /** When ref exits, a Down { ref, reason } arrives in this actor's mailbox (at once if it is gone already). */
+  monitor(ref: ActorRef<any>): void {
+    const cell = this.#cell;
+    if (!(ref instanceof ActorRef)) throw Object.assign(new TypeError('monitor(): ref must be an ActorRef'), { code: 'ERR_INVALID_ARG_TYPE' });
+    cell.host.watch(ref, { thread: cell.ref.thread, serial: cell.ref.serial, kind: WatchKind.MONITOR });
+  }
+
+  /** Ends the actor now with reason (default 'normal'): its pending asks reject, its watchers hear. */
+  exit(reason: unknown = 'normal'): never {
+    this.#cell.host.retire(this.#cell, reason);
+    throw new ExitSignal(reason);
+  }
+
+  /** Serves comlink calls on this actor (see ActorSystem.proxy); the actor then lives until it exits. */
+  expose(obj: object): void {
+    if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
+      throw Object.assign(new TypeError('expose(): obj must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    this.#cell.exposed = true;
+    this.#cell.host.expose(this.#cell, obj);
+  }
+
+  /** As ActorSystem.offload: CPU-bound work on the system's piscina pool. */
+  offload<T>(task: unknown, opts?: { name?: string; signal?: AbortSignal }): Promise<T> {
+    return this.#cell.host.offload(task, opts) as Promise<T>;
+  }
+}

@@ -1,0 +1,176 @@
+// One thread pair's channel: envelopes as msgpackr frames over a Wire, many per write, sockets riding
+// along as descriptors; delivery in order, stalling (and so pushing back on the peer) at a full mailbox.
+import { Socket, Wire, type DetachedSocket } from 'troupe';
+import { FrameDecoder, FrameEncoder } from './codec.js';
+
+/** Envelope kinds: the first element of every envelope array. */
+export const enum K {
+  /** [SEND, serial, gen, msg, handles?] */
+  SEND = 1,
+  /** [ASK, serial, gen, msg, askId]: the reply goes back over the same link */
+  ASK = 2,
+  /** [REPLY, askId, ok, value] */
+  REPLY = 3,
+  /** [WATCH, serial, gen, watcherThread, watcherSerial, kind]: monitor or link */
+  WATCH = 4,
+  /** [DOWN, watcherSerial, kind, targetRef, reason] */
+  DOWN = 5,
+  /** [KILL, serial, gen, reason] */
+  KILL = 6,
+  /** [CALL, askId, method, args]: a request to the peer's node (spawn, offload, …); answered by REPLY */
+  CALL = 7,
+  /** [PEER, thread, gen, handles]: a new channel to a restarted thread (from the main thread) */
+  PEER = 8,
+}
+
+export type Envelope = unknown[];
+
+/** What a link reports to its thread's node. */
+export interface LinkOwner {
+  /** Delivers env; a promise when it has to wait for room (the link stalls behind it). */
+  deliver(env: Envelope, link: Link): Promise<void> | undefined;
+  /** The link ended: the peer thread is gone, or the channel broke (err, e.g. ERR_INVALID_FRAME). */
+  linkClosed(link: Link, err?: unknown): void;
+}
+
+// Batches past this go out at once rather than at the end of the turn.
+const BATCH_MAX = 256 * 1024;
+// A channel holding this much unsent is congested: send() waits, trySend() refuses.
+const HIGH_WATER = 1024 * 1024;
+// Envelopes held behind a stalled delivery before the link stops reading.
+const STALL_MAX = 1024;
+
+/**
+ * Envelopes both ways between two threads. Sends within one turn leave in one write; envelopes arrive in
+ * the order sent. A frame that does not decode ends the link with ERR_INVALID_FRAME; the thread lives on.
+ */
+export class Link {
+  readonly peer: number;
+  readonly peerGen: number;
+  readonly #wire: Wire;
+  readonly #owner: LinkOwner;
+  readonly #enc = new FrameEncoder();
+  readonly #dec = new FrameDecoder();
+  #scheduled = false;
+  #stalled: Envelope[] | null = null;
+  #closed = false;
+
+  constructor(sock: Socket, peer: number, peerGen: number, owner: LinkOwner) {
+    this.peer = peer;
+    this.peerGen = peerGen;
+    this.#owner = owner;
+    this.#wire = new Wire(sock, {
+      data: (chunk) => this.#data(chunk),
+      closed: (err) => {
+        this.#closed = true;
+        this.#stalled = null;
+        owner.linkClosed(this, err);
+      },
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting for the peer to read: true past the high-water mark. */
+  get congested(): boolean {
+    return this.#wire.queued > HIGH_WATER;
+  }
+
+  /** Resolves once the channel has drained (or closed). */
+  drained(): Promise<void> {
+    return this.#wire.drained();
+  }
+
+  /**
+   * Queues env. Sockets in `handles` move (detached now, closed here once sent) and replace env's last
+   * element on arrival. @throws ERR_HANDLE_CLOSED once the link has ended; what msgpackr throws for env
+   */
+  send(env: Envelope, handles?: readonly Socket[]): void {
+    if (this.#closed) throw Object.assign(new Error('the channel to that thread is closed'), { code: 'ERR_HANDLE_CLOSED' });
+    if (handles !== undefined && handles.length > 0) {
+      this.#sendWithHandles(env, handles);
+      return;
+    }
+    this.#enc.append(env);
+    if (this.#enc.batched > BATCH_MAX) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flushLater);
+    }
+  }
+
+  /** Writes what is batched now. */
+  flush(): void {
+    if (this.#closed) return;
+    this.#enc.flush((b) => this.#wire.write(b));
+  }
+
+  close(err?: unknown): void {
+    this.#wire.close(err);
+  }
+
+  readonly #flushLater = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  #sendWithHandles(env: Envelope, handles: readonly Socket[]): void {
+    for (const [k, s] of handles.entries()) {
+      if (!(s instanceof Socket)) throw Object.assign(new TypeError(`handles[${k}] is not a Socket`), { code: 'ERR_INVALID_ARG_TYPE' });
+      if (s.closed) throw Object.assign(new Error(`handles[${k}] is closed`), { code: 'ERR_HANDLE_CLOSED' });
+      if (typeof s.pollfd() !== 'number') throw Object.assign(new Error(`handles[${k}] is still connecting`), { code: 'ERR_INVALID_STATE' });
+    }
+    this.flush(); // what was sent before goes first
+    const moved = handles.map((s) => Socket.detach(s));
+    const fds = moved.map((d) => d.fd);
+    try {
+      this.#enc.append([...env, moved.map((d) => [d.state, d.input, d.output])]);
+    } catch (err) {
+      for (const d of moved) Socket.attach(d).close(); // NB: back to this thread, then closed
+      throw err;
+    }
+    this.#enc.flush((b) => this.#wire.write(b, fds));
+  }
+
+  #data(chunk: Buffer): void {
+    for (const env of this.#dec.push(chunk) as Envelope[]) {
+      if (!Array.isArray(env)) throw Object.assign(new Error('malformed actor frame: not an envelope'), { code: 'ERR_INVALID_FRAME' });
+      if (env[0] === K.SEND && env.length > 4) this.#attach(env, 4);
+      else if (env[0] === K.PEER) this.#attach(env, 3);
+      // Replies never wait behind a stall: an actor waiting for one may be what frees the mailbox.
+      if (this.#stalled !== null && env[0] !== K.REPLY) {
+        this.#stalled.push(env);
+        continue;
+      }
+      const wait = this.#owner.deliver(env, this);
+      if (wait !== undefined) {
+        this.#stalled = [];
+        void this.#unstall(wait);
+      }
+    }
+    if (this.#stalled !== null && this.#stalled.length >= STALL_MAX) this.#wire.pause();
+  }
+
+  /** The sockets that came with env (its element `at`, state records), rebuilt on their descriptors. */
+  #attach(env: Envelope, at: number): void {
+    const recs = env[at] as [DetachedSocket['state'], Uint8Array, Uint8Array][];
+    if (!Array.isArray(recs)) throw Object.assign(new Error('malformed actor frame: handles'), { code: 'ERR_INVALID_FRAME' });
+    env[at] = recs.map(([state, input, output]) => Socket.attach({ fd: this.#wire.takeFd(), state, input, output }));
+  }
+
+  async #unstall(first: Promise<void>): Promise<void> {
+    await first.catch(() => {});
+    for (;;) {
+      const q = this.#stalled;
+      if (q === null) return; // closed
+      const env = q.shift();
+      if (env === undefined) break;
+      const wait = this.#owner.deliver(env, this);
+      if (wait !== undefined) await wait.catch(() => {});
+    }
+    this.#stalled = null;
+    this.#wire.resume();
+  }
+}

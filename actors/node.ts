@@ -1,0 +1,493 @@
+// A thread's actor node: its actors, its links to the other threads, routing, asks, watches.
+import { Controller, RuntimeError, SystemError, type Socket } from 'troupe';
+import { ActorContext, Cell, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
+import { isDefinition, load, specOf, type ActorDefinition } from './define.js';
+import { K, Link, type Envelope, type LinkOwner } from './link.js';
+import type { MailboxOptions } from './mailbox.js';
+import { ActorRef, Down, ExitSignal, isNormal, setRefHost, type RefHost } from './ref.js';
+
+/** Where and how spawn() starts an actor. */
+export interface SpawnOptions {
+  /** A worker thread (1..threads), 0 or 'local' for the calling thread, or 'least-loaded' (the default). */
+  thread?: number | 'local' | 'least-loaded';
+  /** Registers the actor under this name (ActorSystem.whereis) while it lives. */
+  name?: string;
+  mailbox?: Pick<MailboxOptions, 'capacity' | 'overflow'>;
+}
+
+/** Requests a node serves for other threads (CALL envelopes). */
+export type Service = (args: unknown[], from: number, id: number) => unknown;
+
+interface PendingAsk {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  thread: number;
+  gen: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** For timeouts the sweep checks (SWEEP_FROM_MS and longer). */
+  deadline?: number;
+}
+
+/** A comlink call: an ask whose message is `{ [COMLINK]: message }`. */
+export const COMLINK = '\0troupe:comlink';
+/** ask()'s default timeout, as Erlang's gen_server:call. */
+export const ASK_TIMEOUT_MS = 5000;
+// NB: a timer per ask costs a fifth of a local round trip; long timeouts (the default among them) are
+// checked by one sweep instead, to within SWEEP_MS.
+const SWEEP_FROM_MS = 1000;
+const SWEEP_MS = 100;
+const RESOLVED = Promise.resolve();
+const ETIMEDOUT = -110;
+
+export function exited(ref: ActorRef, cause?: unknown): RuntimeError {
+  return new RuntimeError('ERR_ACTOR_EXITED', `actor ${ref.id} has exited`, cause !== undefined ? { cause } : undefined);
+}
+
+function mailboxFull(ref: ActorRef): RuntimeError {
+  return new RuntimeError('ERR_MAILBOX_FULL', `the mailbox of actor ${ref.id} is full`);
+}
+
+function closeHandles(item: unknown): void {
+  if (item instanceof Special && item.handles !== undefined) for (const s of item.handles) s.close();
+}
+
+/**
+ * One per thread of a system. Same-thread messages go straight into the mailbox; others into the link to
+ * the target's thread (one per thread pair, per incarnation of the peer).
+ */
+export class ActorNode implements RefHost, LinkOwner, CellHost {
+  readonly thread: number;
+  readonly gen: number;
+  readonly cells = new Map<number, Cell>();
+  readonly links = new Map<number, Link>();
+  /** CALL handlers, by method. */
+  readonly services = new Map<string, Service>();
+  /** spawn() of actors (main: the system's placement; workers: local or through the main thread). */
+  spawner: (def: unknown, init: unknown, opts: SpawnOptions) => Promise<ActorRef>;
+  /** Runs comlink calls for an exposed cell (set by proxy.ts). */
+  exposer: ((cell: Cell, obj: object) => void) | undefined;
+  /** Told when a link ends (the main thread supervises threads with it). */
+  onLinkClosed: ((link: Link, err: unknown) => void) | undefined;
+  msgsIn = 0;
+  msgsOut = 0;
+  #serial = 0;
+  #askSeq = 0;
+  #cbSeq = 0;
+  readonly #asks = new Map<number, PendingAsk>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #callbacks = new Map<number, (ref: ActorRef, reason: unknown) => void>();
+  // Watches held on actors of other threads, by thread: fired here if that thread dies.
+  readonly #remote = new Map<number, Map<string, [ActorRef, Watcher]>>();
+
+  constructor(thread: number, gen: number) {
+    this.thread = thread;
+    this.gen = gen;
+    this.spawner = (def, init, opts) => this.#spawnRemote(def, init, opts);
+    this.services.set('spawn', async ([spec, init, opts]) => this.spawnLocal(await load(spec as never), init, opts as SpawnOptions));
+    setRefHost(this);
+  }
+
+  /** Stops being this thread's node (refs stop working here). */
+  detach(): void {
+    setRefHost(undefined);
+  }
+
+  addLink(sock: Socket, peer: number, peerGen: number): Link {
+    const link = new Link(sock, peer, peerGen, this);
+    this.links.set(peer, link);
+    return link;
+  }
+
+  // ---- actors
+
+  spawnLocal(def: ActorDefinition<any, any>, init: unknown, opts: SpawnOptions = {}): ActorRef {
+    const ref = new ActorRef(this.thread, this.gen, ++this.#serial);
+    const cell = new Cell(ref, this, opts.mailbox);
+    this.cells.set(ref.serial, cell);
+    const ctx = new ActorContext(cell);
+    Controller.root().wrap(async () => {
+      let reason: unknown = 'normal';
+      try {
+        await def.behavior(ctx, init);
+        if (cell.exposed && !cell.exited) await new Promise<void>((res) => (cell.onExit = res));
+      } catch (err) {
+        reason = err instanceof ExitSignal ? err.reason : err;
+      }
+      this.retire(cell, reason);
+    });
+    return ref;
+  }
+
+  spawn(def: unknown, init: unknown, opts: unknown): Promise<ActorRef> {
+    return this.spawner(def, init, (opts ?? {}) as SpawnOptions);
+  }
+
+  async #spawnRemote(def: unknown, init: unknown, opts: SpawnOptions): Promise<ActorRef> {
+    const thread = opts.thread === 'local' ? this.thread : opts.thread;
+    if (thread === this.thread && opts.name === undefined) {
+      return this.spawnLocal(isDefinition(def) ? def : await load(await specOf(def)), init, opts);
+    }
+    // Elsewhere, or named: the main thread places and registers it.
+    return (await this.call(0, 'spawn', [await specOf(def), init, { ...opts, thread }])) as ActorRef;
+  }
+
+  /** Ends cell with reason: its mailbox closes, its asks reject, its watchers hear. */
+  retire(cell: Cell, reason: unknown): void {
+    if (cell.exited) return;
+    cell.exited = true;
+    this.cells.delete(cell.ref.serial);
+    const err = exited(cell.ref, isNormal(reason) ? undefined : reason);
+    for (const item of cell.mailbox.close()) {
+      if (item instanceof Special && item.ask !== undefined) this.reply(item.ask, false, err);
+      closeHandles(item);
+    }
+    if (cell.openAsks !== undefined) for (const token of cell.openAsks) this.reply(token, false, err);
+    cell.openAsks = undefined;
+    if (cell.watchers !== undefined) for (const w of cell.watchers) this.#notify(w, cell.ref, reason);
+    cell.watchers = undefined;
+    cell.onExit?.();
+  }
+
+  /** Stops the actor ref names, wherever it lives, with reason. */
+  kill(ref: ActorRef, reason: unknown): void {
+    if (ref.thread === this.thread) {
+      const cell = this.#live(ref);
+      if (cell !== undefined) this.retire(cell, reason);
+      return;
+    }
+    this.#linkFor(ref)?.send([K.KILL, ref.serial, ref.gen, reason]);
+  }
+
+  expose(cell: Cell, obj: object): void {
+    if (this.exposer === undefined) throw new RuntimeError('ERR_INVALID_STATE', 'comlink is not loaded');
+    this.exposer(cell, obj);
+  }
+
+  offload(task: unknown, opts?: { name?: string; signal?: AbortSignal }): Promise<unknown> {
+    return this.call(0, 'offload', [task, { name: opts?.name }], opts?.signal);
+  }
+
+  #live(ref: ActorRef): Cell | undefined {
+    return ref.gen === this.gen ? this.cells.get(ref.serial) : undefined;
+  }
+
+  #linkFor(ref: ActorRef): Link | undefined {
+    const l = this.links.get(ref.thread);
+    return l !== undefined && l.peerGen === ref.gen && !l.closed ? l : undefined;
+  }
+
+  // ---- messages (RefHost)
+
+  send(ref: ActorRef, msg: unknown, handles: Socket[] | undefined, timeoutMs: number | undefined): Promise<void> {
+    this.msgsOut++;
+    if (ref.thread === this.thread) {
+      const cell = this.#live(ref);
+      const item = handles !== undefined && handles.length > 0 ? new Special(msg, undefined, [...handles]) : msg;
+      if (cell === undefined) {
+        closeHandles(item);
+        return Promise.reject(exited(ref));
+      }
+      if (cell.mailbox.tryPost(item)) return RESOLVED;
+      return cell.mailbox.post(item, timeoutMs);
+    }
+    const link = this.#linkFor(ref);
+    if (link === undefined) return Promise.reject(exited(ref));
+    if (link.congested) return this.#sendWhenDrained(link, ref, msg, handles, timeoutMs);
+    try {
+      link.send([K.SEND, ref.serial, ref.gen, msg], handles);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return RESOLVED;
+  }
+
+  /** Backpressure across threads: waits (up to timeoutMs) for the congested link to drain, then sends. */
+  async #sendWhenDrained(link: Link, ref: ActorRef, msg: unknown, handles: Socket[] | undefined, timeoutMs: number | undefined): Promise<void> {
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    while (link.congested && !link.closed) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new SystemError(ETIMEDOUT, 'send');
+      const drained = link.drained();
+      if (left === Infinity) await drained;
+      else await Promise.race([drained, Controller.root().sleep(left)]);
+    }
+    if (link.closed) throw exited(ref);
+    link.send([K.SEND, ref.serial, ref.gen, msg], handles);
+  }
+
+  trySend(ref: ActorRef, msg: unknown): boolean {
+    if (ref.thread === this.thread) {
+      const ok = this.#live(ref)?.mailbox.tryPost(msg) === true;
+      if (ok) this.msgsOut++;
+      return ok;
+    }
+    const link = this.#linkFor(ref);
+    if (link === undefined || link.congested) return false;
+    link.send([K.SEND, ref.serial, ref.gen, msg]);
+    this.msgsOut++;
+    return true;
+  }
+
+  ask(ref: ActorRef, msg: unknown, timeoutMs: number | undefined): Promise<unknown> {
+    this.msgsOut++;
+    return this.#pending(ref.thread, ref.gen, timeoutMs, undefined, (id) => {
+      const token: AskToken = { thread: this.thread, id };
+      if (ref.thread === this.thread) {
+        const cell = this.#live(ref);
+        if (cell === undefined) return this.#settle(id, false, exited(ref));
+        this.#postAsk(cell, msg, token);
+        return;
+      }
+      const link = this.#linkFor(ref);
+      if (link === undefined) return this.#settle(id, false, exited(ref));
+      link.send([K.ASK, ref.serial, ref.gen, msg, id]);
+    });
+  }
+
+  /** Calls a service of thread `thread`'s node; settles like an ask. */
+  call(thread: number, method: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
+    if (thread === this.thread) {
+      const fn = this.services.get(method);
+      if (fn === undefined) return Promise.reject(new RuntimeError('ERR_INVALID_STATE', `no ${method} service on thread ${thread}`));
+      return Promise.resolve().then(() => fn(args, this.thread, 0));
+    }
+    const link = this.links.get(thread);
+    return this.#pending(thread, link?.peerGen ?? -1, Infinity, signal, (id) => {
+      if (link === undefined || link.closed) return this.#settle(id, false, new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is not running`));
+      link.send([K.CALL, id, method, args]);
+      signal?.addEventListener('abort', () => this.links.get(thread)?.send([K.CALL, 0, 'abort', [id]]), { once: true });
+    });
+  }
+
+  #pending(thread: number, gen: number, timeoutMs: number | undefined, signal: AbortSignal | undefined, start: (id: number) => void): Promise<unknown> {
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+      return Promise.reject(Object.assign(new RangeError(`The value of "timeoutMs" is out of range. It must be >= 0. Received ${timeoutMs}`), { code: 'ERR_OUT_OF_RANGE' }));
+    }
+    const t = timeoutMs ?? ASK_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const id = ++this.#askSeq;
+      const p: PendingAsk = { resolve, reject, thread, gen, timer: undefined };
+      this.#asks.set(id, p);
+      if (t < SWEEP_FROM_MS) p.timer = setTimeout(() => this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask')), t);
+      else if (t !== Infinity) {
+        p.deadline = performance.now() + t;
+        this.#sweepSoon();
+      }
+      if (signal !== undefined) {
+        if (signal.aborted) return this.#settle(id, false, signal.reason);
+        signal.addEventListener('abort', () => this.#settle(id, false, signal.reason), { once: true });
+      }
+      try {
+        start(id);
+      } catch (err) {
+        this.#settle(id, false, err);
+      }
+    });
+  }
+
+  #sweepSoon(): void {
+    if (this.#sweeper !== undefined) return;
+    this.#sweeper = setInterval(() => {
+      const now = performance.now();
+      let timed = 0;
+      for (const [id, p] of this.#asks) {
+        if (p.deadline === undefined) continue;
+        if (p.deadline <= now) this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask'));
+        else timed++;
+      }
+      if (timed === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+    }, SWEEP_MS);
+  }
+
+  #settle(id: number, ok: boolean, value: unknown): void {
+    const p = this.#asks.get(id);
+    if (p === undefined) return; // timed out, or answered already
+    this.#asks.delete(id);
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    if (ok) p.resolve(value);
+    else p.reject(value);
+  }
+
+  /** Answers an ask (or a call) wherever it came from. */
+  reply(token: AskToken, ok: boolean, value: unknown): void {
+    if (token.thread === this.thread) return this.#settle(token.id, ok, value);
+    const link = this.links.get(token.thread);
+    if (link === undefined || link.closed) return;
+    try {
+      link.send([K.REPLY, token.id, ok ? 1 : 0, value]);
+    } catch (err) {
+      link.send([K.REPLY, token.id, 0, err instanceof Error ? err : new Error(String(err))]);
+    }
+  }
+
+  #postAsk(cell: Cell, msg: unknown, token: AskToken): void {
+    if (cell.comlink !== undefined && typeof msg === 'object' && msg !== null && COMLINK in msg) {
+      (cell.openAsks ??= new Set()).add(token);
+      cell.comlink((msg as Record<string, unknown>)[COMLINK], token);
+      return;
+    }
+    const w = this.#post(cell, new Special(msg, token, undefined));
+    if (w !== undefined) void w;
+  }
+
+  /** Enqueues a delivered item; a promise when it waits for room ('wait'). Drops it when it cannot go in. */
+  #post(cell: Cell, item: unknown): Promise<void> | undefined {
+    this.msgsIn++;
+    if (cell.mailbox.tryPost(item)) return undefined;
+    if (cell.mailbox.overflow === 'wait' && !cell.mailbox.closed) {
+      return cell.mailbox.post(item).catch((err: unknown) => this.#drop(item, err));
+    }
+    this.#drop(item, cell.mailbox.closed ? exited(cell.ref) : mailboxFull(cell.ref));
+    return undefined;
+  }
+
+  #drop(item: unknown, err: unknown): void {
+    if (item instanceof Special && item.ask !== undefined) this.reply(item.ask, false, err);
+    closeHandles(item);
+  }
+
+  // ---- watches
+
+  /** Has `watcher` hear of target's exit. */
+  watch(target: ActorRef, watcher: Watcher): void {
+    if (target.thread === this.thread) {
+      const cell = this.#live(target);
+      if (cell !== undefined) (cell.watchers ??= []).push(watcher);
+      else queueMicrotask(() => this.#notify(watcher, target, exited(target)));
+      return;
+    }
+    const link = this.#linkFor(target);
+    if (link === undefined) {
+      queueMicrotask(() => this.#fire(watcher.serial, watcher.kind, target, threadGone(target.thread)));
+      return;
+    }
+    let byThread = this.#remote.get(target.thread);
+    if (byThread === undefined) this.#remote.set(target.thread, (byThread = new Map()));
+    byThread.set(`${target.gen}.${target.serial}.${watcher.serial}.${watcher.kind}`, [target, watcher]);
+    link.send([K.WATCH, target.serial, target.gen, watcher.thread, watcher.serial, watcher.kind]);
+  }
+
+  /** Calls cb(ref, reason) once when target exits (or its thread dies). */
+  monitorWith(target: ActorRef, cb: (ref: ActorRef, reason: unknown) => void): void {
+    const serial = --this.#cbSeq;
+    this.#callbacks.set(serial, cb);
+    this.watch(target, { thread: this.thread, serial, kind: WatchKind.CALLBACK });
+  }
+
+  #notify(w: Watcher, ref: ActorRef, reason: unknown): void {
+    if (w.thread === this.thread) return this.#fire(w.serial, w.kind, ref, reason);
+    const link = this.links.get(w.thread);
+    if (link === undefined || link.closed) return;
+    try {
+      link.send([K.DOWN, w.serial, w.kind, ref, reason]);
+    } catch {
+      link.send([K.DOWN, w.serial, w.kind, ref, String(reason)]);
+    }
+  }
+
+  #fire(serial: number, kind: WatchKind, ref: ActorRef, reason: unknown): void {
+    if (kind === WatchKind.CALLBACK) {
+      const cb = this.#callbacks.get(serial);
+      this.#callbacks.delete(serial);
+      cb?.(ref, reason);
+      return;
+    }
+    const cell = this.cells.get(serial);
+    if (cell === undefined) return;
+    if (kind === WatchKind.MONITOR) cell.mailbox.force(new Down(ref, reason));
+    else if (!isNormal(reason)) this.retire(cell, reason);
+  }
+
+  // ---- links (LinkOwner)
+
+  deliver(env: Envelope, link: Link): Promise<void> | undefined {
+    switch (env[0]) {
+      case K.SEND: {
+        const cell = this.cells.get(env[1] as number);
+        const handles = env[4] as Socket[] | undefined;
+        const item = handles !== undefined ? new Special(env[3], undefined, handles) : env[3];
+        if (cell === undefined || env[2] !== this.gen) {
+          closeHandles(item);
+          return undefined;
+        }
+        return this.#post(cell, item);
+      }
+      case K.ASK: {
+        const token: AskToken = { thread: link.peer, id: env[4] as number };
+        const cell = this.cells.get(env[1] as number);
+        if (cell === undefined || env[2] !== this.gen) this.reply(token, false, exited(new ActorRef(this.thread, env[2] as number, env[1] as number)));
+        else if (cell.comlink !== undefined) this.#postAsk(cell, env[3], token);
+        else return this.#post(cell, new Special(env[3], token, undefined));
+        return undefined;
+      }
+      case K.REPLY:
+        this.#settle(env[1] as number, env[2] === 1, env[3]);
+        return undefined;
+      case K.WATCH: {
+        const target = new ActorRef(this.thread, env[2] as number, env[1] as number);
+        this.watch(target, { thread: env[3] as number, serial: env[4] as number, kind: env[5] as WatchKind });
+        return undefined;
+      }
+      case K.DOWN: {
+        const ref = env[3] as ActorRef;
+        this.#remote.get(ref.thread)?.delete(`${ref.gen}.${ref.serial}.${env[1] as number}.${env[2] as number}`);
+        this.#fire(env[1] as number, env[2] as WatchKind, ref, env[4]);
+        return undefined;
+      }
+      case K.KILL: {
+        const cell = this.cells.get(env[1] as number);
+        if (cell !== undefined && env[2] === this.gen) this.retire(cell, env[3]);
+        return undefined;
+      }
+      case K.CALL:
+        this.#serve(env, link.peer);
+        return undefined;
+      case K.PEER: {
+        const [sock] = env[3] as Socket[];
+        this.addLink(sock!, env[1] as number, env[2] as number);
+        return undefined;
+      }
+      default:
+        throw new RuntimeError('ERR_INVALID_FRAME', `malformed actor frame: unknown envelope kind ${String(env[0])}`);
+    }
+  }
+
+  #serve(env: Envelope, from: number): void {
+    const token: AskToken = { thread: from, id: env[1] as number };
+    const fn = this.services.get(env[2] as string);
+    if (fn === undefined) return this.reply(token, false, new RuntimeError('ERR_INVALID_STATE', `no ${String(env[2])} service on thread ${this.thread}`));
+    Promise.resolve()
+      .then(() => fn(env[3] as unknown[], from, token.id))
+      .then(
+        (v) => token.id !== 0 && this.reply(token, true, v),
+        (e: unknown) => token.id !== 0 && this.reply(token, false, e),
+      );
+  }
+
+  linkClosed(link: Link, err: unknown): void {
+    if (this.links.get(link.peer) === link) this.links.delete(link.peer);
+    const gone = threadGone(link.peer, err);
+    for (const [id, p] of this.#asks) {
+      if (p.thread === link.peer && p.gen === link.peerGen) this.#settle(id, false, new RuntimeError('ERR_ACTOR_EXITED', `thread ${link.peer} is gone`, { cause: gone }));
+    }
+    const watches = this.#remote.get(link.peer);
+    if (watches !== undefined) {
+      for (const [key, [target, w]] of watches) {
+        if (target.gen !== link.peerGen) continue;
+        watches.delete(key);
+        this.#fire(w.serial, w.kind, target, gone);
+      }
+    }
+    if (err !== undefined && (err as { code?: string }).code === 'ERR_INVALID_FRAME') {
+      process.emitWarning(err as Error);
+    }
+    this.onLinkClosed?.(link, err);
+  }
+}
+
+function threadGone(thread: number, cause?: unknown): RuntimeError {
+  return new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is gone`, cause !== undefined ? { cause } : undefined);
+}

@@ -1,0 +1,214 @@
+// A raw byte stream between threads whose every read is recvmsg: descriptors sent along arrive in
+// stream order. The transport troupe/actors frames its messages on.
+import { EPOLLIN, EPOLLOUT, addon } from './native.js';
+import { Controller, cancelFd } from './controller.js';
+import { RuntimeError, SystemError, invalidArgType } from './errors.js';
+import { Socket } from './socket/socket.js';
+
+/** What a {@link Wire} reports to its owner. */
+export interface WireSink {
+  /** Bytes in stream order; descriptors that came with them are ready for takeFd(). */
+  data(chunk: Buffer): void;
+  /** The wire ended: the peer closed (no error), close() was called, or the error that ended it. */
+  closed(err?: unknown): void;
+}
+
+const EAGAIN = -11;
+const EINTR = -4;
+const READ_SIZE = 256 * 1024;
+// Descriptors one recvmsg can take (the native layer's cap); more arrive with later reads.
+const FDS_OUT = new Int32Array(254);
+
+interface Pending {
+  buf: Buffer;
+  off: number;
+  fds: number[];
+}
+
+/**
+ * One end of a stream socket (a socketpair between threads) used without buffering of its own: write()
+ * sends at once when the kernel takes it and queues the rest; the reader hands every chunk to the sink as
+ * soon as it arrives. Descriptors written with a chunk ride on its first byte (SCM_RIGHTS), so the
+ * receiver has them by the time it has read that byte. The wire owns every descriptor it holds (queued to
+ * send, or received and not yet taken) and closes them if it ends first.
+ */
+export class Wire {
+  readonly #fd: number;
+  readonly #ctl: Controller;
+  readonly #sink: WireSink;
+  #queue: Pending[] = [];
+  #queued = 0;
+  #writing = false;
+  #closed = false;
+  readonly #fdsIn: number[] = [];
+  readonly #drained: (() => void)[] = [];
+  #paused = false;
+  #resume: (() => void) | undefined;
+
+  /** Takes over `sock` (it is consumed: its descriptor now belongs to the wire). */
+  constructor(sock: Socket, sink: WireSink, controller: Controller = Controller.root()) {
+    if (!(sock instanceof Socket)) throw invalidArgType('sock', 'a Socket', sock);
+    const d = Socket.detach(sock);
+    if (d.input.length > 0 || d.output.length > 0) {
+      addon.close(d.fd);
+      throw new RuntimeError('ERR_INVALID_STATE', 'a wire starts on a socket with nothing buffered');
+    }
+    this.#fd = d.fd;
+    addon.own(this.#fd);
+    this.#ctl = controller;
+    this.#sink = sink;
+    controller.wrap(() => this.#read());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes written but not yet taken by the kernel. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /**
+   * Sends buf, with `fds` riding on its first byte; the wire owns those descriptors from here and closes
+   * them once sent. Never blocks: what the kernel does not take now goes out when the socket is writable.
+   * Returns true when the kernel took all of buf at once (the caller may reuse it); false when the wire
+   * keeps it until sent.
+   * @throws RuntimeError ERR_HANDLE_CLOSED once the wire has ended (the descriptors are closed).
+   */
+  write(buf: Buffer, fds: readonly number[] = []): boolean {
+    if (this.#closed) {
+      for (const fd of fds) addon.close(fd);
+      throw new RuntimeError('ERR_HANDLE_CLOSED', 'the wire is closed');
+    }
+    for (const fd of fds) addon.own(fd);
+    if (this.#queue.length === 0) {
+      const n = this.#send(buf, 0, fds);
+      if (n === buf.length) return true;
+      if (this.#closed) return true;
+      if (n > 0) fds = [];
+      this.#queue.push({ buf, off: Math.max(0, n), fds: [...fds] });
+    } else {
+      this.#queue.push({ buf, off: 0, fds: [...fds] });
+    }
+    this.#queued += buf.length - this.#queue[this.#queue.length - 1]!.off;
+    if (!this.#writing) {
+      this.#writing = true;
+      this.#ctl.wrap(() => this.#drain());
+    }
+    return false;
+  }
+
+  /** Resolves once nothing waits for the kernel (or the wire has ended). */
+  drained(): Promise<void> {
+    if (this.#queued === 0 || this.#closed) return Promise.resolve();
+    return new Promise((res) => this.#drained.push(res));
+  }
+
+  /** Stops reading until resume(): the kernel buffer fills and the peer's writes queue (backpressure). */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    const r = this.#resume;
+    this.#resume = undefined;
+    r?.();
+  }
+
+  /** The next descriptor that arrived, in stream order; the caller owns it. @throws ERR_INVALID_FRAME if none did. */
+  takeFd(): number {
+    const fd = this.#fdsIn.shift();
+    if (fd === undefined) throw new RuntimeError('ERR_INVALID_FRAME', 'a message names a descriptor that did not arrive');
+    addon.disown(fd);
+    return fd;
+  }
+
+  /** Ends the wire: closes the socket and every descriptor it holds; the sink hears closed(err) once. */
+  close(err?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.#queue) for (const fd of p.fds) addon.close(fd);
+    this.#queue = [];
+    this.#queued = 0;
+    for (const fd of this.#fdsIn.splice(0)) addon.close(fd);
+    // SAFETY: wake and deregister every waiter on the fd before its number can be reused.
+    cancelFd(this.#fd);
+    addon.close(this.#fd);
+    for (const res of this.#drained.splice(0)) res();
+    this.resume();
+    this.#sink.closed(err);
+  }
+
+  /** One send: bytes taken (>= 0), or -1 for "try later". Fails the wire on a real error. */
+  #send(buf: Buffer, off: number, fds: readonly number[]): number {
+    const n = fds.length > 0 ? addon.sendFds(this.#fd, buf, off, buf.length - off, Int32Array.from(fds)) : addon.write(this.#fd, buf, off, buf.length - off);
+    if (n >= 0) {
+      if (fds.length > 0) for (const fd of fds) addon.close(fd);
+      return off + n;
+    }
+    if (n !== EAGAIN && n !== EINTR) this.close(new SystemError(n, fds.length > 0 ? 'sendmsg' : 'write'));
+    return -1;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const p = this.#queue[0]!;
+        const before = p.off;
+        const at = this.#send(p.buf, p.off, p.fds);
+        if (this.#closed) return;
+        if (at < 0) {
+          await this.#ctl.waitFd(this.#fd, EPOLLOUT);
+          continue;
+        }
+        p.fds = [];
+        p.off = at;
+        this.#queued -= at - before;
+        if (at === p.buf.length) this.#queue.shift();
+        if (this.#drained.length > 0 && this.#queued === 0) for (const res of this.#drained.splice(0)) res();
+      }
+    } catch (err) {
+      this.close(err);
+    } finally {
+      this.#writing = false;
+      if (this.#drained.length > 0) for (const res of this.#drained.splice(0)) res();
+    }
+  }
+
+  async #read(): Promise<void> {
+    const buf = Buffer.allocUnsafe(READ_SIZE);
+    const fdsOut = FDS_OUT;
+    try {
+      while (!this.#closed) {
+        if (this.#paused) {
+          await new Promise<void>((res) => (this.#resume = res));
+          continue;
+        }
+        const n = addon.recvFds(this.#fd, buf, 0, buf.length, fdsOut);
+        if (n > 0) {
+          const count = fdsOut[0]!;
+          // The thread owns what arrived until someone takes it.
+          for (let k = 1; k <= count; k++) {
+            addon.own(fdsOut[k]!);
+            this.#fdsIn.push(fdsOut[k]!);
+          }
+          // NB: a copy, so what the sink keeps (decoded buffers alias it) survives the next read.
+          this.#sink.data(Buffer.from(buf.subarray(0, n)));
+          // A short read emptied the socket: wait for more rather than ask the kernel to say EAGAIN.
+          if (n < buf.length && count < FDS_OUT.length - 1 && !this.#closed && !this.#paused) await this.#ctl.waitFd(this.#fd, EPOLLIN);
+        } else if (n === 0) {
+          this.close();
+        } else if (n === EAGAIN) {
+          await this.#ctl.waitFd(this.#fd, EPOLLIN);
+        } else if (n !== EINTR) {
+          this.close(new SystemError(n, 'recvmsg'));
+        }
+      }
+    } catch (err) {
+      // A failing sink (a corrupt frame) or a cancelled wait: the wire ends, the thread lives on.
+      this.close(err);
+    }
+  }
+}
