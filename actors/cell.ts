@@ -54,6 +54,8 @@ export class Cell {
   openAsks: Set<AskToken> | undefined;
   /** The entry receive() returned last. */
   current: unknown;
+  /** The ask taken last: what reply() answers (a message taken since, say a Down, does not change it). */
+  currentAsk: AskToken | undefined;
   exited = false;
   /** Called once at exit (an exposed actor's behaviour waits for it). */
   onExit: (() => void) | undefined;
@@ -72,7 +74,10 @@ export class Cell {
   open(item: unknown): unknown {
     this.current = item;
     if (!(item instanceof Special)) return item;
-    if (item.ask !== undefined) (this.openAsks ??= new Set()).add(item.ask);
+    if (item.ask !== undefined) {
+      (this.openAsks ??= new Set()).add(item.ask);
+      this.currentAsk = item.ask;
+    }
     return item.msg;
   }
 }
@@ -128,14 +133,17 @@ export class ActorContext<M = unknown> implements AsyncIterable<M> {
     };
   }
 
-  /** Answers the ask being handled (the message receive() returned last). @throws ERR_INVALID_STATE if that was no ask, or is answered */
+  /**
+   * Answers the ask being handled: the last ask receive() returned (an Error value rejects the ask with
+   * it). @throws ERR_INVALID_STATE if there is no such ask, or it is answered
+   */
   reply(value: unknown): void {
     const cell = this.#cell;
-    const item = cell.current;
-    const token = item instanceof Special ? item.ask : undefined;
+    const token = cell.currentAsk;
     if (token === undefined || cell.openAsks?.delete(token) !== true) {
-      throw new RuntimeError('ERR_INVALID_STATE', 'reply(): the current message is not an unanswered ask');
+      throw new RuntimeError('ERR_INVALID_STATE', 'reply(): no unanswered ask is being handled');
     }
+    cell.currentAsk = undefined;
     cell.host.reply(token, !(value instanceof Error), value);
   }
 

@@ -18,6 +18,8 @@ export interface WireError {
 }
 
 const KEYS = ['code', 'errno', 'syscall', 'address', 'port', 'path'] as const;
+// The standard classes come back as themselves (instanceof keeps working); others as Error with their name.
+const BUILTIN: Record<string, ErrorConstructor> = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
 /** Turns anything thrown into WireError data. structuredClone alone would drop `code` (Node 20). */
 export function toWire(err: unknown, depth = 0): WireError {
@@ -36,14 +38,15 @@ export function fromWire(w: WireError): unknown {
   const cause = w.cause === undefined ? undefined : 'value' in w.cause ? w.cause.value : fromWire(w.cause as WireError);
   const opts = cause !== undefined ? { cause } : undefined;
   let err: Error;
-  if (typeof w.errno === 'number' && typeof w.syscall === 'string') {
+  if (typeof w.errno === 'number' && typeof w.syscall === 'string' && (w.name === 'SystemError' || w.name === 'Error')) {
     err = new SystemError(w.errno, w.syscall, { address: w.address, port: w.port, path: w.path, cause });
     err.message = w.message;
   } else if (typeof w.code === 'string' && w.name === 'RuntimeError') {
     err = new RuntimeError(w.code, w.message, opts);
   } else {
-    err = new Error(w.message, opts);
-    if (w.name !== 'Error') Object.defineProperty(err, 'name', { value: w.name, configurable: true, writable: true });
+    const Builtin = BUILTIN[w.name];
+    err = Builtin !== undefined ? new Builtin(w.message, opts) : new Error(w.message, opts);
+    if (err.name !== w.name) Object.defineProperty(err, 'name', { value: w.name, configurable: true, writable: true });
     for (const k of KEYS) if (w[k] !== undefined) (err as unknown as Record<string, unknown>)[k] = w[k];
   }
   if (w.stack !== undefined) err.stack = w.stack;

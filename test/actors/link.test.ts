@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Socket } from 'troupe';
+import { ActorRef } from '../../actors/ref.js';
+import { ActorNode } from '../../actors/node.js';
+
+// A node on this thread, linked over a socketpair to a "thread 1" the test plays by hand.
+function linked(): { node: ActorNode; peer: Socket; closed: Promise<unknown> } {
+  const node = new ActorNode(7, 0);
+  const [mine, peer] = Socket.pair();
+  let done!: (e: unknown) => void;
+  const closed = new Promise<unknown>((res) => (done = res));
+  node.onLinkClosed = (_link, err) => done(err);
+  node.addLink(mine, 1, 0);
+  return { node, peer, closed };
+}
+
+describe('actor links', () => {
+  it('a frame that does not decode closes the link with ERR_INVALID_FRAME; its asks reject; the process lives', async () => {
+    const { node, peer, closed } = linked();
+    const warned = new Promise<Error>((res) => process.once('warning', res));
+    const ask = new ActorRef(1, 0, 5).ask('anyone?', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    // A 3-byte frame of 0xc1, a byte msgpack never uses.
+    await peer.write(Buffer.from([0, 0, 0, 3, 0xc1, 0xc1, 0xc1]));
+    await peer.flush();
+    expect(await closed).toMatchObject({ code: 'ERR_INVALID_FRAME' });
+    const err = (await ask) as Error & { cause?: Error & { cause?: unknown } };
+    expect(err).toMatchObject({ code: 'ERR_ACTOR_EXITED' });
+    expect(err.cause?.cause).toMatchObject({ code: 'ERR_INVALID_FRAME' });
+    expect(await warned).toMatchObject({ code: 'ERR_INVALID_FRAME' });
+    // This end closed its socket: the peer reads to EOF (the ask's frame, then nothing).
+    expect(typeof (await peer.read('*a', { timeoutMs: 2000 }))).toBe('string');
+    expect(node.links.size).toBe(0);
+    peer.close();
+    node.detach();
+  });
+
+  it('a frame longer than the limit, or an envelope of an unknown kind, ends the link the same way', async () => {
+    for (const bad of [Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([0, 0, 0, 2, 0x91, 0x63])]) {
+      const { node, peer, closed } = linked();
+      const warned = new Promise<Error>((res) => process.once('warning', res));
+      await peer.write(bad);
+      await peer.flush();
+      expect(await closed).toMatchObject({ code: 'ERR_INVALID_FRAME' });
+      await warned;
+      peer.close();
+      node.detach();
+    }
+  });
+
+  it('the peer closing is a clean end: pending asks reject ERR_ACTOR_EXITED, nothing leaks', async () => {
+    const { node, peer, closed } = linked();
+    const ask = new ActorRef(1, 0, 9).ask('x', { timeoutMs: 5000 });
+    peer.close();
+    expect(await closed).toBeUndefined();
+    await expect(ask).rejects.toMatchObject({ code: 'ERR_ACTOR_EXITED' });
+    node.detach();
+  });
+});
