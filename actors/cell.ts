@@ -41,12 +41,9 @@ export interface CellHost {
   expose(cell: Cell, obj: object): void;
 }
 
-const NONE = Symbol('none');
-
-/** One actor on its thread. */
-export class Cell {
+/** One actor on its thread: its mailbox (it is one, to keep an idle actor small) and its state. */
+export class Cell extends Mailbox<unknown> {
   readonly ref: ActorRef;
-  readonly mailbox: Mailbox<unknown>;
   readonly host: CellHost;
   /** Who to tell when it exits. */
   watchers: Watcher[] | undefined;
@@ -65,13 +62,17 @@ export class Cell {
   comlink: ((msg: unknown, token: AskToken) => void) | undefined;
 
   constructor(ref: ActorRef, host: CellHost, mailbox: MailboxOptions | undefined) {
+    super(mailbox);
     this.ref = ref;
     this.host = host;
-    this.mailbox = new Mailbox(mailbox);
+  }
+
+  get mailbox(): this {
+    return this;
   }
 
   /** Takes an entry: notes the ask it carries, returns the message. */
-  open(item: unknown): unknown {
+  protected override opened(item: unknown): unknown {
     this.current = item;
     if (!(item instanceof Special)) return item;
     if (item.ask !== undefined) {
@@ -112,25 +113,14 @@ export class ActorContext<M = unknown> implements AsyncIterable<M> {
    * when the time runs out, and null when the actor is exiting (its mailbox is closed).
    */
   receive(opts?: { timeoutMs?: number; match?: (m: M) => boolean }): Promise<M | null> {
-    const cell = this.#cell;
     const match = opts?.match;
     const test = match === undefined ? undefined : (item: unknown) => match(unwrap(item) as M);
-    // Fast path: a message is there; no waiting machinery.
-    const item = cell.mailbox.tryReceive(test, NONE);
-    if (item !== NONE) return Promise.resolve(cell.open(item) as M);
-    return cell.mailbox.receive({ timeoutMs: opts?.timeoutMs, match: test }).then(
-      (it) => (it === null ? null : (cell.open(it) as M)),
-      (err: { code?: string }) => {
-        if (err.code === 'ETIMEDOUT') return null;
-        throw err;
-      },
-    );
+    return this.#cell.receive({ timeoutMs: opts?.timeoutMs, match: test, nullOnTimeout: true }) as Promise<M | null>;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<M> {
-    return {
-      next: () => this.receive().then((m) => (m === null && this.#cell.mailbox.closed ? { done: true, value: undefined } : { done: false, value: m as M })),
-    };
+    // NB: the cell's mailbox is the iterator: no object per loop, none per message but the result.
+    return this.#cell as unknown as AsyncIterator<M>;
   }
 
   /**

@@ -1,5 +1,5 @@
 // A bounded mailbox: FIFO delivery, selective receive, and an explicit policy for when it is full.
-import { Condition, RuntimeError, SystemError, type Controller } from 'troupe';
+import { RuntimeError, SystemError } from 'troupe';
 
 /** What a full mailbox does with one more message: make the sender wait, refuse it, or drop the oldest. */
 export type Overflow = 'wait' | 'fail' | 'drop-oldest';
@@ -10,17 +10,44 @@ export interface MailboxOptions {
   capacity?: number;
   /** Default 'wait' (backpressure). */
   overflow?: Overflow;
-  /** The controller receivers and waiting senders wait through. Default: the thread's root. */
-  controller?: Controller;
+}
+
+/** Options of one receive. */
+export interface ReceiveOptions<M> {
+  timeoutMs?: number;
+  match?: (m: M) => boolean;
+  /** Resolve null when the time runs out, rather than reject ETIMEDOUT. */
+  nullOnTimeout?: boolean;
 }
 
 const ETIMEDOUT = -110;
+const RESOLVED = Promise.resolve();
+
+// A waiting receiver (an actor has one at most; a bare mailbox may have several) or sender.
+interface Receiver<M> {
+  match: ((m: M) => boolean) | undefined;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Settle with an iterator result ({ done, value }) rather than the message. */
+  iter: boolean;
+}
+
+interface Sender<M> {
+  msg: M;
+  resolve(): void;
+  reject(e: unknown): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
 
 /**
  * Messages for one actor. Memory stays bounded whatever the senders do: with 'wait' a sender waits for
  * room (one deadline per call), with 'fail' it gets ERR_MAILBOX_FULL, with 'drop-oldest' the oldest
  * message goes. receive() takes the oldest message, or the oldest one that `match` accepts (the others stay,
  * in order). After close(), receivers get null and senders ERR_ACTOR_EXITED.
+ *
+ * Waiting costs nothing until it happens: a message for a waiting receiver goes straight to it, and a
+ * sender waiting for room has its message moved in as soon as one is taken (senders keep their order).
  */
 export class Mailbox<M> {
   readonly capacity: number;
@@ -29,8 +56,10 @@ export class Mailbox<M> {
   #head = 0;
   #closed = false;
   #dropped = 0;
-  readonly #arrived: Condition;
-  readonly #room: Condition;
+  // NB: one waiting receiver (an actor's case) sits in a field; more go to an array.
+  #receiver: Receiver<M> | undefined;
+  #receivers: Receiver<M>[] | undefined;
+  #senders: Sender<M>[] | undefined;
 
   constructor(opts: MailboxOptions = {}) {
     const capacity = opts.capacity ?? 1024;
@@ -43,8 +72,6 @@ export class Mailbox<M> {
     }
     this.capacity = capacity;
     this.overflow = overflow;
-    this.#arrived = new Condition({ controller: opts.controller });
-    this.#room = new Condition({ controller: opts.controller });
   }
 
   /** Messages waiting. */
@@ -61,32 +88,50 @@ export class Mailbox<M> {
     return this.#closed;
   }
 
+  /** What a receiver is given for a message it takes (a subclass may unwrap it). */
+  protected opened(item: M): unknown {
+    return item;
+  }
+
   /**
    * Enqueues msg, applying the overflow policy when full.
    * @throws RuntimeError ERR_MAILBOX_FULL ('fail'), ERR_ACTOR_EXITED (closed); SystemError ETIMEDOUT ('wait')
    */
-  async post(msg: M, timeoutMs?: number): Promise<void> {
-    const deadline = timeoutMs === undefined ? Infinity : performance.now() + Math.max(0, timeoutMs);
-    for (;;) {
-      if (this.tryPost(msg)) return;
-      if (this.#closed) throw exited();
-      if (this.overflow === 'fail') throw new RuntimeError('ERR_MAILBOX_FULL', `mailbox full (${this.capacity} messages)`);
-      const left = deadline - performance.now();
-      if (left <= 0) throw new SystemError(ETIMEDOUT, 'post');
-      await this.#room.wait(...(left === Infinity ? [] : [left]));
-    }
+  post(msg: M, timeoutMs?: number): Promise<void> {
+    if (this.tryPost(msg)) return RESOLVED;
+    if (this.#closed) return Promise.reject(exited());
+    if (this.overflow === 'fail') return Promise.reject(new RuntimeError('ERR_MAILBOX_FULL', `mailbox full (${this.capacity} messages)`));
+    return new Promise<void>((resolve, reject) => {
+      const s: Sender<M> = { msg, resolve, reject, timer: undefined };
+      (this.#senders ??= []).push(s);
+      if (timeoutMs !== undefined) {
+        s.timer = setTimeout(() => {
+          this.#senders?.splice(this.#senders.indexOf(s), 1);
+          reject(new SystemError(ETIMEDOUT, 'post'));
+        }, Math.max(0, timeoutMs));
+      }
+    });
   }
 
   /** Enqueues msg if there is room (or by dropping the oldest, with 'drop-oldest'); false otherwise. */
   tryPost(msg: M): boolean {
     if (this.#closed) return false;
-    if (this.size >= this.capacity) {
+    // Straight to a waiting receiver that wants it: every one waiting has found nothing it wants so far.
+    if (this.#receiver !== undefined && this.#handOff(msg)) return true;
+    if (this.size >= this.capacity || (this.#senders !== undefined && this.#senders.length > 0)) {
       if (this.overflow !== 'drop-oldest') return false;
-      this.#take(this.#head);
+      this.#items[this.#head] = undefined as M;
+      this.#head++;
       this.#dropped++;
     }
     this.#items.push(msg);
-    this.#arrived.signal(); // all: a selective receiver may want this one
+    return true;
+  }
+
+  /** Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost). */
+  force(msg: M): boolean {
+    if (this.#closed) return false;
+    if (this.#receiver === undefined || !this.#handOff(msg)) this.#items.push(msg);
     return true;
   }
 
@@ -97,43 +142,87 @@ export class Mailbox<M> {
   }
 
   /**
-   * Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost).
-   * @returns false once closed
-   */
-  force(msg: M): boolean {
-    if (this.#closed) return false;
-    this.#items.push(msg);
-    this.#arrived.signal();
-    return true;
-  }
-
-  /**
    * The oldest message (that `match` accepts), waiting for one up to timeoutMs; null once the mailbox is
    * closed and holds nothing that matches.
-   * @throws SystemError ETIMEDOUT
+   * @throws SystemError ETIMEDOUT (unless nullOnTimeout)
    */
-  async receive(opts: { timeoutMs?: number; match?: (m: M) => boolean } = {}): Promise<M | null> {
-    const deadline = opts.timeoutMs === undefined ? Infinity : performance.now() + Math.max(0, opts.timeoutMs);
-    for (;;) {
-      const k = this.#find(opts.match);
-      if (k >= 0) return this.#take(k);
-      if (this.#closed) return null;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new SystemError(ETIMEDOUT, 'receive');
-      await this.#arrived.wait(...(left === Infinity ? [] : [left]));
-    }
+  receive(opts: ReceiveOptions<M> = {}): Promise<M | null> {
+    return this.#receive(opts.match, opts.timeoutMs, opts.nullOnTimeout === true, false) as Promise<M | null>;
   }
 
-  /** Closes the mailbox: waiting receivers get null (after what matches is taken), senders ERR_ACTOR_EXITED. */
+  /** receive() as an async iterator's next(): { done: true } once closed. */
+  next(): Promise<IteratorResult<unknown>> {
+    return this.#receive(undefined, undefined, false, true) as Promise<IteratorResult<unknown>>;
+  }
+
+  /** Closes the mailbox: waiting receivers get null, senders ERR_ACTOR_EXITED; returns what was left. */
   close(): M[] {
     if (this.#closed) return [];
     this.#closed = true;
     const left = this.#items.slice(this.#head);
     this.#items = [];
     this.#head = 0;
-    this.#arrived.signal();
-    this.#room.signal();
+    const receivers = this.#receiver === undefined ? [] : [this.#receiver, ...(this.#receivers ?? [])];
+    const senders = this.#senders ?? [];
+    this.#receiver = undefined;
+    this.#receivers = undefined;
+    this.#senders = undefined;
+    for (const r of receivers) {
+      if (r.timer !== undefined) clearTimeout(r.timer);
+      r.resolve(r.iter ? { done: true, value: undefined } : null);
+    }
+    for (const s of senders) {
+      if (s.timer !== undefined) clearTimeout(s.timer);
+      s.reject(exited());
+    }
     return left;
+  }
+
+  #receive(match: ((m: M) => boolean) | undefined, timeoutMs: number | undefined, nullOnTimeout: boolean, iter: boolean): Promise<unknown> {
+    const k = this.#find(match);
+    if (k >= 0) {
+      const v = this.opened(this.#take(k));
+      return Promise.resolve(iter ? { done: false, value: v } : v);
+    }
+    if (this.#closed) return Promise.resolve(iter ? { done: true, value: undefined } : null);
+    return new Promise((resolve, reject) => {
+      const r: Receiver<M> = { match, resolve, reject, timer: undefined, iter };
+      if (this.#receiver === undefined) this.#receiver = r;
+      else (this.#receivers ??= []).push(r);
+      if (timeoutMs !== undefined) {
+        r.timer = setTimeout(() => {
+          this.#unlist(r);
+          if (nullOnTimeout) resolve(null);
+          else reject(new SystemError(ETIMEDOUT, 'receive'));
+        }, Math.max(0, timeoutMs));
+      }
+    });
+  }
+
+  #handOff(msg: M): boolean {
+    let r = this.#receiver!;
+    let i = -1;
+    while (r.match !== undefined && !r.match(msg)) {
+      r = this.#receivers?.[++i] as Receiver<M>;
+      if (r === undefined) return false;
+    }
+    this.#unlist(r);
+    if (r.timer !== undefined) clearTimeout(r.timer);
+    const v = this.opened(msg);
+    r.resolve(r.iter ? { done: false, value: v } : v);
+    return true;
+  }
+
+  /** Takes r off the waiting list (the next one moves into the field). */
+  #unlist(r: Receiver<M>): void {
+    const rs = this.#receivers;
+    if (this.#receiver === r) {
+      this.#receiver = rs?.shift();
+    } else if (rs !== undefined) {
+      const i = rs.indexOf(r);
+      if (i >= 0) rs.splice(i, 1);
+    }
+    if (rs !== undefined && rs.length === 0) this.#receivers = undefined;
   }
 
   #find(match: ((m: M) => boolean) | undefined): number {
@@ -149,15 +238,25 @@ export class Mailbox<M> {
     if (k === this.#head) {
       items[k] = undefined as M;
       this.#head++;
-      // NB: compact once the consumed prefix dominates, so a long-lived mailbox does not grow.
-      if (this.#head > 64 && this.#head * 2 > items.length) {
+      if (this.#head === items.length) {
+        items.length = 0;
+        this.#head = 0;
+      } else if (this.#head > 64 && this.#head * 2 > items.length) {
+        // NB: compact once the consumed prefix dominates, so a long-lived mailbox does not grow.
         this.#items = items.slice(this.#head);
         this.#head = 0;
       }
     } else {
       items.splice(k, 1); // selective receive: the others stay in order
     }
-    this.#room.signal(1);
+    // Room: the longest-waiting sender's message moves in now, so senders keep their order.
+    const s = this.#senders?.shift();
+    if (s !== undefined) {
+      if (this.#senders!.length === 0) this.#senders = undefined;
+      if (s.timer !== undefined) clearTimeout(s.timer);
+      if (this.#receiver === undefined || !this.#handOff(s.msg)) this.#items.push(s.msg);
+      s.resolve();
+    }
     return m;
   }
 }

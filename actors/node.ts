@@ -1,5 +1,5 @@
 // A thread's actor node: its actors, its links to the other threads, routing, asks, watches.
-import { Controller, RuntimeError, SystemError, type Socket } from 'troupe';
+import { AbortError, Controller, RuntimeError, SystemError, type Socket } from 'troupe';
 import { ActorContext, Cell, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
 import { isDefinition, load, specOf, type ActorDefinition } from './define.js';
 import { K, Link, type Envelope, type LinkOwner } from './link.js';
@@ -104,18 +104,21 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     const ref = new ActorRef(this.thread, this.gen, ++this.#serial);
     const cell = new Cell(ref, this, opts.mailbox);
     this.cells.set(ref.serial, cell);
-    const ctx = new ActorContext(cell);
-    Controller.root().wrap(async () => {
-      let reason: unknown = 'normal';
-      try {
-        await def.behavior(ctx, init);
-        if (cell.exposed && !cell.exited) await new Promise<void>((res) => (cell.onExit = res));
-      } catch (err) {
-        reason = err instanceof ExitSignal ? err.reason : err;
-      }
-      this.retire(cell, reason);
-    });
+    void this.#run(cell, def, init);
     return ref;
+  }
+
+  // NB: a plain async function rather than a controller Task: an idle actor is its cell and two frames.
+  async #run(cell: Cell, def: ActorDefinition<any, any>, init: unknown): Promise<void> {
+    await RESOLVED; // the behaviour starts after spawn returns, as a task would
+    let reason: unknown = 'normal';
+    try {
+      await def.behavior(new ActorContext(cell), init);
+      if (cell.exposed && !cell.exited) await new Promise<void>((res) => (cell.onExit = res));
+    } catch (err) {
+      reason = err instanceof ExitSignal ? err.reason : err;
+    }
+    this.retire(cell, reason);
   }
 
   spawn(def: unknown, init: unknown, opts: unknown): Promise<ActorRef> {
@@ -164,6 +167,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   }
 
   offload(task: unknown, opts?: { name?: string; signal?: AbortSignal }): Promise<unknown> {
+    // NB: on the main thread the call stays local: the signal goes along to the pool itself.
+    if (this.thread === 0) return this.call(0, 'offload', [task, opts ?? {}]);
     return this.call(0, 'offload', [task, { name: opts?.name }], opts?.signal);
   }
 
@@ -274,8 +279,10 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
         this.#sweepSoon();
       }
       if (signal !== undefined) {
-        if (signal.aborted) return this.#settle(id, false, signal.reason);
-        signal.addEventListener('abort', () => this.#settle(id, false, signal.reason), { once: true });
+        // As Node's own APIs: an AbortError ('ABORT_ERR') whose cause is the signal's reason.
+        const aborted = (): void => this.#settle(id, false, new AbortError(undefined, { cause: signal.reason }));
+        if (signal.aborted) return aborted();
+        signal.addEventListener('abort', aborted, { once: true });
       }
       try {
         start(id);
