@@ -56,7 +56,10 @@ export class Mailbox<M> {
   #head = 0;
   #closed = false;
   #dropped = 0;
-  // NB: one waiting receiver (an actor's case) sits in a field; more go to an array.
+  // NB: a plain waiting receiver (no match, no timeout: an idle actor) is just its resolve function;
+  // another one waiting sits in a field; more go to an array.
+  #wake: ((v: unknown) => void) | undefined;
+  #wakeIter = false;
   #receiver: Receiver<M> | undefined;
   #receivers: Receiver<M>[] | undefined;
   #senders: Sender<M>[] | undefined;
@@ -117,7 +120,7 @@ export class Mailbox<M> {
   tryPost(msg: M): boolean {
     if (this.#closed) return false;
     // Straight to a waiting receiver that wants it: every one waiting has found nothing it wants so far.
-    if (this.#receiver !== undefined && this.#handOff(msg)) return true;
+    if (this.#waiting() && this.#handOff(msg)) return true;
     if (this.size >= this.capacity || (this.#senders !== undefined && this.#senders.length > 0)) {
       if (this.overflow !== 'drop-oldest') return false;
       this.#items[this.#head] = undefined as M;
@@ -131,7 +134,7 @@ export class Mailbox<M> {
   /** Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost). */
   force(msg: M): boolean {
     if (this.#closed) return false;
-    if (this.#receiver === undefined || !this.#handOff(msg)) this.#items.push(msg);
+    if (!this.#waiting() || !this.#handOff(msg)) this.#items.push(msg);
     return true;
   }
 
@@ -162,6 +165,9 @@ export class Mailbox<M> {
     const left = this.#items.slice(this.#head);
     this.#items = [];
     this.#head = 0;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.(this.#wakeIter ? { done: true, value: undefined } : null);
     const receivers = this.#receiver === undefined ? [] : [this.#receiver, ...(this.#receivers ?? [])];
     const senders = this.#senders ?? [];
     this.#receiver = undefined;
@@ -185,6 +191,12 @@ export class Mailbox<M> {
       return Promise.resolve(iter ? { done: false, value: v } : v);
     }
     if (this.#closed) return Promise.resolve(iter ? { done: true, value: undefined } : null);
+    if (match === undefined && timeoutMs === undefined && !this.#waiting()) {
+      return new Promise((resolve) => {
+        this.#wake = resolve;
+        this.#wakeIter = iter;
+      });
+    }
     return new Promise((resolve, reject) => {
       const r: Receiver<M> = { match, resolve, reject, timer: undefined, iter };
       if (this.#receiver === undefined) this.#receiver = r;
@@ -199,7 +211,18 @@ export class Mailbox<M> {
     });
   }
 
+  #waiting(): boolean {
+    return this.#wake !== undefined || this.#receiver !== undefined;
+  }
+
   #handOff(msg: M): boolean {
+    const wake = this.#wake;
+    if (wake !== undefined) {
+      this.#wake = undefined;
+      const v = this.opened(msg);
+      wake(this.#wakeIter ? { done: false, value: v } : v);
+      return true;
+    }
     let r = this.#receiver!;
     let i = -1;
     while (r.match !== undefined && !r.match(msg)) {
@@ -254,7 +277,7 @@ export class Mailbox<M> {
     if (s !== undefined) {
       if (this.#senders!.length === 0) this.#senders = undefined;
       if (s.timer !== undefined) clearTimeout(s.timer);
-      if (this.#receiver === undefined || !this.#handOff(s.msg)) this.#items.push(s.msg);
+      if (!this.#waiting() || !this.#handOff(s.msg)) this.#items.push(s.msg);
       s.resolve();
     }
     return m;

@@ -104,21 +104,20 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     const ref = new ActorRef(this.thread, this.gen, ++this.#serial);
     const cell = new Cell(ref, this, opts.mailbox);
     this.cells.set(ref.serial, cell);
-    void this.#run(cell, def, init);
+    this.#run(cell, def, init);
     return ref;
   }
 
-  // NB: a plain async function rather than a controller Task: an idle actor is its cell and two frames.
-  async #run(cell: Cell, def: ActorDefinition<any, any>, init: unknown): Promise<void> {
-    await RESOLVED; // the behaviour starts after spawn returns, as a task would
-    let reason: unknown = 'normal';
-    try {
-      await def.behavior(new ActorContext(cell), init);
-      if (cell.exposed && !cell.exited) await new Promise<void>((res) => (cell.onExit = res));
-    } catch (err) {
-      reason = err instanceof ExitSignal ? err.reason : err;
-    }
-    this.retire(cell, reason);
+  // NB: a promise chain rather than a controller Task or an async frame: an idle actor is its cell, its
+  // behaviour's frame and one reaction.
+  #run(cell: Cell, def: ActorDefinition<any, any>, init: unknown): void {
+    RESOLVED.then(() => def.behavior(new ActorContext(cell), init)).then(
+      () => {
+        if (!cell.exposed || cell.exited) return this.retire(cell, 'normal');
+        cell.onExit = () => this.retire(cell, 'normal');
+      },
+      (err: unknown) => this.retire(cell, err instanceof ExitSignal ? err.reason : err),
+    );
   }
 
   spawn(def: unknown, init: unknown, opts: unknown): Promise<ActorRef> {
