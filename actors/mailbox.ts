@@ -63,6 +63,7 @@ export class Mailbox<M> {
   #receiver: Receiver<M> | undefined;
   #receivers: Receiver<M>[] | undefined;
   #senders: Sender<M>[] | undefined;
+  #roomWaiters: (() => void)[] | undefined;
 
   constructor(opts: MailboxOptions = {}) {
     const capacity = opts.capacity ?? 1024;
@@ -158,6 +159,15 @@ export class Mailbox<M> {
     return this.#receive(undefined, undefined, false, true) as Promise<IteratorResult<unknown>>;
   }
 
+  /**
+   * Resolves once the mailbox is at most half full (or closed): a sender with many messages for it can
+   * then hand over a run of them at once, rather than waiting for each slot.
+   */
+  room(): Promise<void> {
+    if (this.#closed || this.size <= this.capacity >> 1) return RESOLVED;
+    return new Promise((res) => (this.#roomWaiters ??= []).push(res));
+  }
+
   /** Closes the mailbox: waiting receivers get null, senders ERR_ACTOR_EXITED; returns what was left. */
   close(): M[] {
     if (this.#closed) return [];
@@ -181,6 +191,9 @@ export class Mailbox<M> {
       if (s.timer !== undefined) clearTimeout(s.timer);
       s.reject(exited());
     }
+    const rooms = this.#roomWaiters ?? [];
+    this.#roomWaiters = undefined;
+    for (const res of rooms) res();
     return left;
   }
 
@@ -271,6 +284,11 @@ export class Mailbox<M> {
       }
     } else {
       items.splice(k, 1); // selective receive: the others stay in order
+    }
+    if (this.#roomWaiters !== undefined && this.size <= this.capacity >> 1) {
+      const rooms = this.#roomWaiters;
+      this.#roomWaiters = undefined;
+      for (const res of rooms) res();
     }
     // Room: the longest-waiting sender's message moves in now, so senders keep their order.
     const s = this.#senders?.shift();

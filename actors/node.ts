@@ -83,7 +83,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     this.thread = thread;
     this.gen = gen;
     this.spawner = (def, init, opts) => this.#spawnRemote(def, init, opts);
-    this.services.set('spawn', async ([spec, init, opts]) => this.spawnLocal(await load(spec as never), init, opts as SpawnOptions));
+    this.services.set('spawn', async ([spec, init, opts, watchers]) => this.spawnLocal(await load(spec as never), init, opts as SpawnOptions, (watchers ?? undefined) as Watcher[] | undefined));
     setRefHost(this);
   }
 
@@ -100,9 +100,11 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
 
   // ---- actors
 
-  spawnLocal(def: ActorDefinition<any, any>, init: unknown, opts: SpawnOptions = {}): ActorRef {
+  /** Starts an actor on this thread; `watchers` hear of its exit (in place before it runs: see spawnWatched). */
+  spawnLocal(def: ActorDefinition<any, any>, init: unknown, opts: SpawnOptions = {}, watchers?: Watcher[]): ActorRef {
     const ref = new ActorRef(this.thread, this.gen, ++this.#serial);
     const cell = new Cell(ref, this, opts.mailbox);
+    if (watchers !== undefined) cell.watchers = [...watchers];
     this.cells.set(ref.serial, cell);
     this.#run(cell, def, init);
     return ref;
@@ -350,6 +352,20 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     return undefined;
   }
 
+  /**
+   * A delivery from a link: in now, or (full, 'wait') a promise after which the link offers it again;
+   * dropped when it cannot go in ('fail', closed).
+   */
+  #offer(cell: Cell, item: unknown): Promise<void> | undefined {
+    if (cell.mailbox.tryPost(item)) {
+      this.msgsIn++;
+      return undefined;
+    }
+    if (cell.mailbox.overflow === 'wait' && !cell.mailbox.closed) return cell.mailbox.room();
+    this.#drop(item, cell.mailbox.closed ? exited(cell.ref) : mailboxFull(cell.ref));
+    return undefined;
+  }
+
   #drop(item: unknown, err: unknown): void {
     if (item instanceof Special && item.ask !== undefined) this.reply(item.ask, false, err);
     closeHandles(item);
@@ -370,10 +386,15 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       queueMicrotask(() => this.#fire(watcher.serial, watcher.kind, target, threadGone(target.thread)));
       return;
     }
+    this.#track(target, watcher);
+    link.send([K.WATCH, target.serial, target.gen, watcher.thread, watcher.serial, watcher.kind]);
+  }
+
+  /** Notes a watch held on an actor of another thread: linkClosed fires it if that thread dies. */
+  #track(target: ActorRef, watcher: Watcher): void {
     let byThread = this.#remote.get(target.thread);
     if (byThread === undefined) this.#remote.set(target.thread, (byThread = new Map()));
     byThread.set(`${target.gen}.${target.serial}.${watcher.serial}.${watcher.kind}`, [target, watcher]);
-    link.send([K.WATCH, target.serial, target.gen, watcher.thread, watcher.serial, watcher.kind]);
   }
 
   /** Calls cb(ref, reason) once when target exits (or its thread dies). */
@@ -381,6 +402,32 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     const serial = --this.#cbSeq;
     this.#callbacks.set(serial, cb);
     this.watch(target, { thread: this.thread, serial, kind: WatchKind.CALLBACK });
+  }
+
+  /**
+   * Erlang's spawn_monitor: `spawn` starts the actor with the watchers it is given (spawnLocal's, here or
+   * on its thread), so cb(ref, reason) hears of an exit however soon it comes. Watching after spawn()
+   * resolves would miss the reason of an actor that ended first: it would say only that there was none.
+   */
+  async spawnWatched(cb: (ref: ActorRef, reason: unknown) => void, spawn: (watchers: Watcher[]) => Promise<ActorRef>): Promise<ActorRef> {
+    const serial = --this.#cbSeq;
+    this.#callbacks.set(serial, cb);
+    const w: Watcher = { thread: this.thread, serial, kind: WatchKind.CALLBACK };
+    let target: ActorRef;
+    try {
+      target = await spawn([w]);
+    } catch (err) {
+      this.#callbacks.delete(serial);
+      throw err;
+    }
+    // On another thread, cb also fires if that thread dies (unless it has fired already: a DOWN can come
+    // ahead of the spawn's reply).
+    if (target.thread !== this.thread && this.#callbacks.has(serial)) {
+      const link = this.#linkFor(target);
+      if (link === undefined) queueMicrotask(() => this.#fire(serial, w.kind, target, threadGone(target.thread)));
+      else this.#track(target, w);
+    }
+    return target;
   }
 
   #notify(w: Watcher, ref: ActorRef, reason: unknown): void {
@@ -419,14 +466,14 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
           closeHandles(item);
           return undefined;
         }
-        return this.#post(cell, item);
+        return this.#offer(cell, item);
       }
       case K.ASK: {
         const token: AskToken = { thread: link.peer, id: env[4] as number };
         const cell = this.cells.get(env[1] as number);
         if (cell === undefined || env[2] !== this.gen) this.reply(token, false, exited(new ActorRef(this.thread, env[2] as number, env[1] as number)));
         else if (cell.comlink !== undefined) this.#postAsk(cell, env[3], token);
-        else return this.#post(cell, new Special(env[3], token, undefined));
+        else return this.#offer(cell, new Special(env[3], token, undefined));
         return undefined;
       }
       case K.REPLY:
