@@ -31,8 +31,8 @@ export interface SupervisorRef {
 
 /** What a supervisor needs from the system. */
 export interface SupervisorHost {
-  spawn(def: unknown, init: unknown, opts: SpawnOptions): Promise<ActorRef>;
-  monitor(ref: ActorRef, cb: (ref: ActorRef, reason: unknown) => void): void;
+  /** Starts a child; onExit hears of its exit, however soon (watched from before it runs). */
+  spawn(def: unknown, init: unknown, opts: SpawnOptions, onExit: (ref: ActorRef, reason: unknown) => void): Promise<ActorRef>;
   kill(ref: ActorRef, reason: unknown): void;
 }
 
@@ -104,14 +104,18 @@ export class Supervisor implements SupervisorRef {
 
   async #startChild(c: Child): Promise<void> {
     const s = c.spec;
-    const ref = await this.#host.spawn(s.actor, s.init, { thread: s.thread, name: s.id, mailbox: s.mailbox });
     const inc = ++c.incarnation;
-    c.ref = ref;
-    this.#host.monitor(ref, (_r, reason) => {
+    let gone = false;
+    // NB: watched from before it runs: a child that ends at once (a transient one doing its job) is seen
+    // to end with its own reason, not as one that was not there, which would count as a crash.
+    const ref = await this.#host.spawn(s.actor, s.init, { thread: s.thread, name: s.id, mailbox: s.mailbox }, (_r, reason) => {
+      gone = true;
       if (this.#stopped || c.incarnation !== inc) return;
       c.ref = undefined;
       this.#queue = this.#queue.then(() => this.#exited(c, reason)).catch((err: unknown) => this.#giveUp(err));
     });
+    if (c.incarnation !== inc) this.#host.kill(ref, 'shutdown'); // stopped while it started
+    else if (!gone) c.ref = ref;
   }
 
   async #exited(c: Child, reason: unknown): Promise<void> {

@@ -1,8 +1,9 @@
 // The actor system, from the main thread: worker threads (each a node), placement, names, thread
 // supervision (death by EOF, hangs by a watchdog), comlink proxies, piscina offload, serving.
 import { availableParallelism } from 'node:os';
-import { Controller, RuntimeError, Socket, thread as threads, type Thread } from 'troupe';
+import { AbortError, Controller, RuntimeError, Socket, thread as threads, type Thread } from 'troupe';
 import type { Remote } from 'comlink';
+import type { Watcher } from './cell.js';
 import { isDefinition, load, specOf } from './define.js';
 import { K, type Link } from './link.js';
 import { ActorNode, type SpawnOptions } from './node.js';
@@ -227,8 +228,11 @@ export class ActorSystem {
     return (await this.spawnNamed(def, init, opts, false)) as ActorRef<M>;
   }
 
-  /** @internal spawn(), where a supervisor may take over its child's name from the old incarnation. */
-  async spawnNamed(def: unknown, init: unknown, opts: SpawnOptions, replace: boolean): Promise<ActorRef> {
+  /**
+   * @internal spawn(), where a supervisor may take over its child's name from the old incarnation, and
+   * hear of its exit (onExit, watching from before it runs: ActorNode.spawnWatched).
+   */
+  async spawnNamed(def: unknown, init: unknown, opts: SpawnOptions, replace: boolean, onExit?: (ref: ActorRef, reason: unknown) => void): Promise<ActorRef> {
     if (this.#closing !== undefined) throw new RuntimeError('ERR_INVALID_STATE', 'the actor system is shut down');
     if (!isDefinition(def) && (typeof def !== 'object' || def === null || !('module' in def))) {
       throw Object.assign(new TypeError('spawn() takes an actor definition or { module, export? }'), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -242,17 +246,16 @@ export class ActorSystem {
       this.#names.set(name, null); // reserved while it starts
     }
     try {
-      let ref: ActorRef;
       const local = { mailbox: opts.mailbox };
-      if (thread === 0) {
-        ref = this.#node.spawnLocal(isDefinition(def) ? def : await load(await specOf(def)), init, local);
-      } else {
+      const start = async (watchers?: Watcher[]): Promise<ActorRef> => {
+        if (thread === 0) return this.#node.spawnLocal(isDefinition(def) ? def : await load(await specOf(def)), init, local, watchers);
         const spec = await specOf(def);
         const slot = this.#slots[thread]!;
         await slot.ready;
         slot.placed++;
-        ref = (await this.#node.call(thread, 'spawn', [spec, init, local])) as ActorRef;
-      }
+        return (await this.#node.call(thread, 'spawn', [spec, init, local, watchers])) as ActorRef;
+      };
+      const ref = onExit === undefined ? await start() : await this.#node.spawnWatched(onExit, start);
       if (name !== undefined) {
         this.#names.set(name, ref);
         this.#node.monitorWith(ref, () => {
@@ -299,8 +302,7 @@ export class ActorSystem {
   async supervise(spec: SupervisorSpec): Promise<SupervisorRef> {
     if (this.#closing !== undefined) throw new RuntimeError('ERR_INVALID_STATE', 'the actor system is shut down');
     const sup = new Supervisor(spec, {
-      spawn: (def, init, opts) => this.spawnNamed(def, init, opts, true),
-      monitor: (ref, cb) => this.#node.monitorWith(ref, cb),
+      spawn: (def, init, opts, onExit) => this.spawnNamed(def, init, opts, true, onExit),
       kill: (ref, reason) => this.#node.kill(ref, reason),
     });
     this.#supervisors.add(sup);
@@ -320,7 +322,11 @@ export class ActorSystem {
   /** Runs task on the piscina pool given at start (`offload` option). */
   offload<T>(task: unknown, opts: { name?: string; signal?: AbortSignal } = {}): Promise<T> {
     if (this.#pool === undefined) return Promise.reject(new RuntimeError('ERR_INVALID_STATE', 'offload(): start the system with the offload option'));
-    return this.#pool.run(task, { name: opts.name, signal: opts.signal }) as Promise<T>;
+    const signal = opts.signal;
+    // NB: piscina's own AbortError has no code; reject as Node's APIs do (code 'ABORT_ERR', cause the reason).
+    return (this.#pool.run(task, { name: opts.name, signal }) as Promise<T>).catch((err: unknown) => {
+      throw signal?.aborted === true ? new AbortError(undefined, { cause: signal.reason }) : err;
+    });
   }
 
   #offloadFor(task: unknown, opts: { name?: string; signal?: AbortSignal }, from: number, id: number): Promise<unknown> {
@@ -372,6 +378,8 @@ export class ActorSystem {
         this.#slots.map(async (slot) => {
           if (slot === undefined) return;
           await slot.ready.catch(() => {});
+          // NB: a restart under way when shutdown began links its new incarnation only now: end that link too.
+          this.#node.links.get(slot.index)?.close();
           await slot.thread?.join(timeoutMs).catch(() => slot.thread?.terminate());
         }),
       );
