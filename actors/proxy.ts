@@ -29,7 +29,14 @@ export function proxy<T>(ref: ActorRef<unknown>): Remote<T> {
   const ep: Endpoint = {
     postMessage(msg: { id?: string }) {
       // NB: no timeout: a call lasts as long as the method runs; the actor's exit (or its thread's) ends it.
-      ref.ask({ [COMLINK]: msg }, { timeoutMs: Infinity }).then(dispatch, (err: unknown) =>
+      // ask() throws when no system runs here any more (comlink releases a collected proxy at any time).
+      let reply: Promise<unknown>;
+      try {
+        reply = ref.ask({ [COMLINK]: msg }, { timeoutMs: Infinity });
+      } catch (err) {
+        reply = Promise.reject(err);
+      }
+      reply.then(dispatch, (err: unknown) =>
         dispatch({ id: msg.id, type: 'HANDLER', name: 'throw', value: { isError: err instanceof Error, value: err } }),
       );
     },
@@ -60,6 +67,12 @@ export function installExposer(node: ActorNode): void {
       if (typeof id !== 'string' || listener === undefined) {
         cell.openAsks?.delete(token);
         node.reply(token, false, Object.assign(new TypeError('not a comlink message'), { code: 'ERR_INVALID_ARG_VALUE' }));
+        return;
+      }
+      // NB: every proxy of this actor shares its one exposure: a proxy's release (releaseProxy, or comlink's
+      // finalizer once the proxy is collected) must not end it for the others. It is answered here.
+      if ((msg as { type?: unknown }).type === 'RELEASE') {
+        if (cell.openAsks?.delete(token) === true) node.reply(token, true, { id, type: 'RAW', value: undefined });
         return;
       }
       asks.set(id, token);

@@ -98,9 +98,11 @@ export async function serveActors(system: ActorSystem, opts: ServeOptions): Prom
     const init: AcceptorInit = { spec, listen: placement === 'reuseport' ? { host, port, backlog } : undefined };
     acceptors.push(await system.spawn(acceptor, init, { thread: where(i) }));
   }
+  // NB: an acceptor runs (and listens, with reuseport) once it has loaded the actor's module; a round trip
+  // to each says it has. Then no thread is still importing when the server (or the system) closes: a
+  // worker that exits mid-import leaks the descriptor of the file being read.
+  await Promise.all(acceptors.map((a) => a.ask('ready', { timeoutMs: 5000 }).catch(() => {})));
   if (placement === 'reuseport') {
-    // NB: the acceptors listen once they run; a round trip to each says they do.
-    await Promise.all(acceptors.map((a) => a.ask('ready', { timeoutMs: 5000 }).catch(() => {})));
     listener.close();
     listener = undefined;
   }

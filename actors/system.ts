@@ -196,9 +196,10 @@ export class ActorSystem {
     try {
       const old = slot.thread;
       slot.thread = undefined;
-      // Its descriptors close with it: every peer sees EOF, rejects its asks and fires its watches.
-      await old?.terminate();
+      // This thread's asks learn why first (a hang is no EOF); then the old thread's descriptors close with
+      // it: every peer sees EOF, rejects its asks and fires its watches.
       this.#node.links.get(slot.index)?.close(why);
+      await old?.terminate();
       slot.gen++;
       slot.restarts++;
       const peers: [number, Socket][] = [];

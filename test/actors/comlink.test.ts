@@ -115,6 +115,8 @@ describe('system.proxy (comlink)', () => {
     const t0 = performance.now();
     const spin = await settled(remote.spin());
     expect(spin.value.code).toBe('ERR_ACTOR_EXITED');
+    // Its cause says the thread hung (not merely that it is gone).
+    expect(spin.value.cause?.cause?.message).toMatch(/thread 1 hung/);
     expect(performance.now() - t0).toBeLessThan(5000);
     expect((await pending).value.code).toBe('ERR_ACTOR_EXITED');
     expect((await settled(remote.add(1, 2))).value.code).toBe('ERR_ACTOR_EXITED');
