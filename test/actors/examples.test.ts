@@ -1,11 +1,8 @@
 // The actor examples with a fixed command line, run as child processes: the job pool, supervision, and
 // the echo server through system.serve (driven over Node `net`, as test/runtime/examples.test.ts does).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { Client, ROOT, start, stop } from '../lib/example-process.js';
 const TIMEOUT = 60_000;
 
 /** Runs `node <script> ...args` to the end: its exit code and output. */
@@ -63,83 +60,6 @@ describe('examples/supervision.mjs', () => {
     expect(stdout).not.toContain('UNEXPECTED');
   });
 });
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `node <script> --port 0 ...args` and resolves once it printed `listening P`. */
-function start(script: string, ...args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [script, '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  // 'close' comes after the exit and after both pipes are closed: nothing of the child is left open here.
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /^listening (\d+)$/m.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), stderr: () => err, exited });
-    });
-    void exited.then((code) => reject(new Error(`${script} exited (${code}) before listening: ${err}`)));
-  });
-}
-
-/** Sends sig and waits for the child to be gone; returns its exit code. */
-async function stop(s: Server, sig: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  s.child.kill(sig);
-  return s.exited;
-}
-
-/** A Node `net` client that collects what arrives and lets a test wait for it. */
-class Client {
-  readonly sock: net.Socket;
-  data = '';
-  #waiters: (() => void)[] = [];
-  readonly closed: Promise<void>;
-
-  constructor(port: number) {
-    this.sock = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    this.sock.setEncoding('utf8');
-    this.sock.on('data', (d: string) => {
-      this.data += d;
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.sock.on('error', () => {});
-    this.closed = new Promise((resolve) => this.sock.on('close', () => {
-      for (const w of this.#waiters.splice(0)) w();
-      resolve();
-    }));
-  }
-
-  /** Waits until what arrived satisfies pred. */
-  async until(pred: (data: string) => boolean): Promise<string> {
-    while (!pred(this.data)) {
-      if (this.sock.destroyed) throw new Error(`connection closed; got ${JSON.stringify(this.data)}`);
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-    return this.data;
-  }
-
-  /** Waits until at least n lines arrived; returns all of them. */
-  async lines(n: number): Promise<string[]> {
-    await this.until((d) => d.split('\n').length > n);
-    return this.data.split('\n').slice(0, -1);
-  }
-
-  write(s: string): void {
-    this.sock.write(s);
-  }
-
-  async close(): Promise<void> {
-    this.sock.destroy();
-    await this.closed;
-  }
-}
 
 describe('examples/actor-echo-server.mjs', () => {
   const script = 'examples/actor-echo-server.mjs';
