@@ -27,15 +27,6 @@ export class FrameEncoder {
   #batch: Buffer = Buffer.allocUnsafe(64 * 1024);
   #len = 0;
 
-  /** One message as one frame. */
-  encode(msg: unknown): Buffer {
-    const payload = this.#packr.pack(msg);
-    const out = Buffer.allocUnsafe(HEADER + payload.length);
-    out.writeUInt32BE(payload.length, 0);
-    payload.copy(out, HEADER);
-    return out;
-  }
-
   /** Many messages as consecutive frames in one buffer: one write for all of them. */
   encodeAll(msgs: readonly unknown[]): Buffer {
     for (const m of msgs) this.append(m);

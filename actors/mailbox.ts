@@ -139,12 +139,6 @@ export class Mailbox<M> {
     return true;
   }
 
-  /** The oldest message (that `match` accepts) if there is one now, else `none`. */
-  tryReceive<T>(match: ((m: M) => boolean) | undefined, none: T): M | T {
-    const k = this.#find(match);
-    return k >= 0 ? this.#take(k) : none;
-  }
-
   /**
    * The oldest message (that `match` accepts), waiting for one up to timeoutMs; null once the mailbox is
    * closed and holds nothing that matches.

@@ -337,8 +337,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       cell.comlink((msg as Record<string, unknown>)[COMLINK], token);
       return;
     }
-    const w = this.#post(cell, new Special(msg, token, undefined));
-    if (w !== undefined) void w;
+    void this.#post(cell, new Special(msg, token, undefined));
   }
 
   /** Enqueues a delivered item; a promise when it waits for room ('wait'). Drops it when it cannot go in. */

@@ -110,11 +110,9 @@ export async function serveActors(system: ActorSystem, opts: ServeOptions): Prom
   let next = 0;
   const pick = (): ActorRef<AcceptorMsg> => {
     if (placement === 'round-robin' || threads <= 1) return acceptors[next++ % acceptors.length]!;
-    // Least-loaded: the serving thread with the fewest actors (each connection is one).
-    const rows = system.stats().threads;
-    let best = 0;
-    for (let i = 1; i < acceptors.length; i++) if (rows[i + 1]!.actors < rows[best + 1]!.actors) best = i;
-    return acceptors[best]!;
+    // Least-loaded: the serving thread with the fewest actors (each connection is one), counting the
+    // connections handed out since its last report.
+    return acceptors[system.leastLoaded(acceptors.length) - 1]!;
   };
   const acceptTask = listener === undefined
     ? undefined

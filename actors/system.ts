@@ -253,7 +253,6 @@ export class ActorSystem {
         const spec = await specOf(def);
         const slot = this.#slots[thread]!;
         await slot.ready;
-        slot.placed++;
         return (await this.#node.call(thread, 'spawn', [spec, init, local, watchers])) as ActorRef;
       };
       const ref = onExit === undefined ? await start() : await this.#node.spawnWatched(onExit, start);
@@ -275,11 +274,19 @@ export class ActorSystem {
     if (want === 'local' || want === 0) return 0;
     if (typeof want === 'number') {
       if (!Number.isInteger(want) || want < 0 || want > n) throw Object.assign(new RangeError(`The "thread" option must be 'local', 'least-loaded' or 0..${n}. Received ${want}`), { code: 'ERR_OUT_OF_RANGE' });
+      if (want > 0) this.#slots[want]!.placed++;
       return want;
     }
     if (want !== undefined && want !== 'least-loaded') throw badOpt('thread', "'local', 'least-loaded' or a thread number", want);
     if (n === 0) return 0;
-    // Actors each worker reported, plus what was placed there since its last report; ties go round.
+    return this.leastLoaded(n);
+  }
+
+  /**
+   * @internal Of workers 1..n, the one with fewest actors: what it reported, plus what was placed there
+   * since its last report (each pick counts as one); ties go round.
+   */
+  leastLoaded(n: number): number {
     let best = 0;
     let bestLoad = Infinity;
     for (let k = 0; k < n; k++) {
@@ -296,6 +303,7 @@ export class ActorSystem {
       }
     }
     this.#next = best % n;
+    this.#slots[best]!.placed++;
     return best;
   }
 
