@@ -1,7 +1,7 @@
 // One thread pair's channel: envelopes as msgpackr frames over a Wire, many per write, sockets riding
 // along as descriptors; delivery in order, stalling (and so pushing back on the peer) at a full mailbox.
 import { Socket, Wire, type DetachedSocket } from 'troupe';
-import { FrameDecoder, FrameEncoder } from './codec.js';
+import { FrameDecoder, FrameEncoder, type FrameSink } from './codec.js';
 
 /** Envelope kinds: the first element of every envelope array. */
 export const enum K {
@@ -29,6 +29,12 @@ export type Envelope = unknown[];
 export interface LinkOwner {
   /** Delivers env; or a promise when it has to wait for room: the link stalls, and offers env again after it. */
   deliver(env: Envelope, link: Link): Promise<void> | undefined;
+  /** deliver() of a plain SEND, without the envelope. */
+  deliverSend(serial: number, gen: number, msg: unknown): Promise<void> | undefined;
+  /** deliver() of an ASK, without the envelope. */
+  deliverAsk(serial: number, gen: number, id: number, msg: unknown, link: Link): Promise<void> | undefined;
+  /** A REPLY: settles the ask. */
+  settle(id: number, ok: boolean, value: unknown): void;
   /** The link ended: the peer thread is gone, or the channel broke (err, e.g. ERR_INVALID_FRAME). */
   linkClosed(link: Link, err?: unknown): void;
 }
@@ -51,6 +57,7 @@ export class Link {
   readonly #owner: LinkOwner;
   readonly #enc = new FrameEncoder();
   readonly #dec = new FrameDecoder();
+  readonly #in: FrameSink;
   #scheduled = false;
   #urgent = false;
   #stalled: Envelope[] | null = null;
@@ -60,8 +67,24 @@ export class Link {
     this.peer = peer;
     this.peerGen = peerGen;
     this.#owner = owner;
+    this.#in = {
+      send: (serial, gen, msg) => {
+        if (this.#stalled !== null) this.#stalled.push([K.SEND, serial, gen, msg]);
+        else this.#stallOn(owner.deliverSend(serial, gen, msg), [K.SEND, serial, gen, msg]);
+      },
+      ask: (serial, gen, id, msg) => {
+        if (this.#stalled !== null) this.#stalled.push([K.ASK, serial, gen, msg, id]);
+        else this.#stallOn(owner.deliverAsk(serial, gen, id, msg, this), [K.ASK, serial, gen, msg, id]);
+      },
+      // Replies never wait behind a stall: an actor waiting for one may be what frees the mailbox.
+      reply: (id, ok, value) => owner.settle(id, ok, value),
+      envelope: (env) => this.#envelope(env),
+    };
     this.#wire = new Wire(sock, {
-      data: (chunk) => this.#data(chunk),
+      data: (chunk) => {
+        this.#dec.decode(chunk, this.#in);
+        if (this.#stalled !== null && this.#stalled.length >= STALL_MAX) this.#wire.pause();
+      },
       closed: (err) => {
         this.#closed = true;
         this.#stalled = null;
@@ -89,14 +112,54 @@ export class Link {
    * element on arrival. @throws ERR_HANDLE_CLOSED once the link has ended; what msgpackr throws for env
    */
   send(env: Envelope, handles?: readonly Socket[]): void {
-    if (this.#closed) throw Object.assign(new Error('the channel to that thread is closed'), { code: 'ERR_HANDLE_CLOSED' });
+    this.#checkOpen();
     if (handles !== undefined && handles.length > 0) {
       this.#sendWithHandles(env, handles);
       return;
     }
     this.#enc.append(env);
+    this.#queued(env[0] === K.SEND);
+  }
+
+  /** send() of a plain [SEND, serial, gen, msg]. */
+  sendMsg(serial: number, gen: number, msg: unknown): void {
+    this.#checkOpen();
+    this.#enc.appendSend(serial, gen, msg);
+    this.#queued(true);
+  }
+
+  /** send() of [ASK, serial, gen, msg, id]. */
+  ask(serial: number, gen: number, id: number, msg: unknown): void {
+    this.#checkOpen();
+    this.#enc.appendAsk(serial, gen, id, msg);
+    this.#queued(false);
+  }
+
+  /** send() of [REPLY, id, ok, value]. */
+  reply(id: number, ok: boolean, value: unknown): void {
+    this.#checkOpen();
+    this.#enc.appendReply(id, ok, value);
+    this.#queued(false);
+  }
+
+  /** Writes what is batched now. */
+  flush(): void {
+    if (this.#closed) return;
+    this.#enc.flush((b) => this.#wire.write(b));
+  }
+
+  close(err?: unknown): void {
+    this.#wire.close(err);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw Object.assign(new Error('the channel to that thread is closed'), { code: 'ERR_HANDLE_CLOSED' });
+  }
+
+  /** Schedules the flush of what was just appended. */
+  #queued(plain: boolean): void {
     if (this.#enc.batched > BATCH_MAX) this.flush();
-    else if (env[0] !== K.SEND) {
+    else if (!plain) {
       // Someone waits for this one (an ask, a reply, a call): out at the end of this microtask run.
       if (!this.#urgent) {
         this.#urgent = true;
@@ -109,16 +172,6 @@ export class Link {
       this.#scheduled = true;
       setImmediate(this.#flushLater);
     }
-  }
-
-  /** Writes what is batched now. */
-  flush(): void {
-    if (this.#closed) return;
-    this.#enc.flush((b) => this.#wire.write(b));
-  }
-
-  close(err?: unknown): void {
-    this.#wire.close(err);
   }
 
   readonly #flushLater = (): void => {
@@ -149,23 +202,20 @@ export class Link {
     this.#enc.flush((b) => this.#wire.write(b, fds));
   }
 
-  #data(chunk: Buffer): void {
-    for (const env of this.#dec.push(chunk) as Envelope[]) {
-      if (!Array.isArray(env)) throw Object.assign(new Error('malformed actor frame: not an envelope'), { code: 'ERR_INVALID_FRAME' });
-      if (env[0] === K.SEND && env.length > 4) this.#attach(env, 4);
-      else if (env[0] === K.PEER) this.#attach(env, 3);
-      // Replies never wait behind a stall: an actor waiting for one may be what frees the mailbox.
-      if (this.#stalled !== null && env[0] !== K.REPLY) {
-        this.#stalled.push(env);
-        continue;
-      }
-      const wait = this.#owner.deliver(env, this);
-      if (wait !== undefined) {
-        this.#stalled = [env];
-        void this.#unstall(wait);
-      }
-    }
-    if (this.#stalled !== null && this.#stalled.length >= STALL_MAX) this.#wire.pause();
+  #envelope(value: unknown): void {
+    if (!Array.isArray(value)) throw Object.assign(new Error('malformed actor frame: not an envelope'), { code: 'ERR_INVALID_FRAME' });
+    const env = value as Envelope;
+    if (env[0] === K.SEND && env.length > 4) this.#attach(env, 4);
+    else if (env[0] === K.PEER) this.#attach(env, 3);
+    if (this.#stalled !== null && env[0] !== K.REPLY) this.#stalled.push(env);
+    else this.#stallOn(this.#owner.deliver(env, this), env);
+  }
+
+  /** After a delivery: when it has to wait for room, the link holds env and what follows until then. */
+  #stallOn(wait: Promise<void> | undefined, env: Envelope): void {
+    if (wait === undefined) return;
+    this.#stalled = [env];
+    void this.#unstall(wait);
   }
 
   /** The sockets that came with env (its element `at`, state records), rebuilt on their descriptors. */

@@ -200,7 +200,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     if (link === undefined) return Promise.reject(exited(ref));
     if (link.congested) return this.#sendWhenDrained(link, ref, msg, handles, timeoutMs);
     try {
-      link.send([K.SEND, ref.serial, ref.gen, msg], handles);
+      if (handles === undefined || handles.length === 0) link.sendMsg(ref.serial, ref.gen, msg);
+      else link.send([K.SEND, ref.serial, ref.gen, msg], handles);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -218,7 +219,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       else await Promise.race([drained, Controller.root().sleep(left)]);
     }
     if (link.closed) throw exited(ref);
-    link.send([K.SEND, ref.serial, ref.gen, msg], handles);
+    if (handles === undefined || handles.length === 0) link.sendMsg(ref.serial, ref.gen, msg);
+    else link.send([K.SEND, ref.serial, ref.gen, msg], handles);
   }
 
   trySend(ref: ActorRef, msg: unknown): boolean {
@@ -229,7 +231,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     }
     const link = this.#linkFor(ref);
     if (link === undefined || link.congested) return false;
-    link.send([K.SEND, ref.serial, ref.gen, msg]);
+    link.sendMsg(ref.serial, ref.gen, msg);
     this.msgsOut++;
     return true;
   }
@@ -246,7 +248,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       }
       const link = this.#linkFor(ref);
       if (link === undefined) return this.#settle(id, false, exited(ref));
-      link.send([K.ASK, ref.serial, ref.gen, msg, id]);
+      link.ask(ref.serial, ref.gen, id, msg);
     });
   }
 
@@ -325,9 +327,9 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     const link = this.links.get(token.thread);
     if (link === undefined || link.closed) return;
     try {
-      link.send([K.REPLY, token.id, ok ? 1 : 0, value]);
+      link.reply(token.id, ok, value);
     } catch (err) {
-      link.send([K.REPLY, token.id, 0, err instanceof Error ? err : new Error(String(err))]);
+      link.reply(token.id, false, err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -455,26 +457,40 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
 
   // ---- links (LinkOwner)
 
+  deliverSend(serial: number, gen: number, msg: unknown): Promise<void> | undefined {
+    const cell = this.cells.get(serial);
+    if (cell === undefined || gen !== this.gen) return undefined;
+    return this.#offer(cell, msg);
+  }
+
+  deliverAsk(serial: number, gen: number, id: number, msg: unknown, link: Link): Promise<void> | undefined {
+    const token: AskToken = { thread: link.peer, id };
+    const cell = this.cells.get(serial);
+    if (cell === undefined || gen !== this.gen) this.reply(token, false, exited(new ActorRef(this.thread, gen, serial)));
+    else if (cell.comlink !== undefined) this.#postAsk(cell, msg, token);
+    else return this.#offer(cell, new Special(msg, token, undefined));
+    return undefined;
+  }
+
+  settle(id: number, ok: boolean, value: unknown): void {
+    this.#settle(id, ok, value);
+  }
+
   deliver(env: Envelope, link: Link): Promise<void> | undefined {
     switch (env[0]) {
       case K.SEND: {
-        const cell = this.cells.get(env[1] as number);
         const handles = env[4] as Socket[] | undefined;
-        const item = handles !== undefined ? new Special(env[3], undefined, handles) : env[3];
+        if (handles === undefined) return this.deliverSend(env[1] as number, env[2] as number, env[3]);
+        const cell = this.cells.get(env[1] as number);
+        const item = new Special(env[3], undefined, handles);
         if (cell === undefined || env[2] !== this.gen) {
           closeHandles(item);
           return undefined;
         }
         return this.#offer(cell, item);
       }
-      case K.ASK: {
-        const token: AskToken = { thread: link.peer, id: env[4] as number };
-        const cell = this.cells.get(env[1] as number);
-        if (cell === undefined || env[2] !== this.gen) this.reply(token, false, exited(new ActorRef(this.thread, env[2] as number, env[1] as number)));
-        else if (cell.comlink !== undefined) this.#postAsk(cell, env[3], token);
-        else return this.#offer(cell, new Special(env[3], token, undefined));
-        return undefined;
-      }
+      case K.ASK:
+        return this.deliverAsk(env[1] as number, env[2] as number, env[4] as number, env[3], link);
       case K.REPLY:
         this.#settle(env[1] as number, env[2] === 1, env[3]);
         return undefined;

@@ -17,6 +17,53 @@ describe('frame codec', () => {
     }
   });
 
+  it('sends, asks and replies travel in fixed headers, cut anywhere, in order with other envelopes', () => {
+    const e = new FrameEncoder();
+    e.appendSend(7, 3, { hello: 'world' });
+    e.appendAsk(0xffffffff, 0, 42, [1, 2]);
+    e.appendReply(42, false, new RuntimeError('ERR_ACTOR_EXITED', 'gone'));
+    e.append([6, 1, 0, 'killed']);
+    e.appendSend(2 ** 40, 1, 'too big for a header: an envelope');
+    let bytes!: Buffer;
+    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    const want = [
+      [1, 7, 3, { hello: 'world' }],
+      [2, 0xffffffff, 0, [1, 2], 42],
+      [3, 42, 0, expect.objectContaining({ code: 'ERR_ACTOR_EXITED' })],
+      [6, 1, 0, 'killed'],
+      [1, 2 ** 40, 1, 'too big for a header: an envelope'],
+    ];
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const dec = new FrameDecoder();
+      expect([...dec.push(bytes.subarray(0, cut)), ...dec.push(bytes.subarray(cut))]).toEqual(want);
+      expect(dec.pending).toBe(0);
+    }
+  });
+
+  it('scalars keep their value and type whichever way they are encoded and decoded', () => {
+    const e = new FrameEncoder();
+    const values = [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -1, -32, -33, -(2 ** 31), 1.5, NaN, null, true, false, '', 'x', undefined];
+    for (const v of values) e.appendSend(1, 0, v);
+    let bytes!: Buffer;
+    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    expect(new FrameDecoder().push(bytes).map((env) => (env as unknown[])[3])).toEqual(values);
+  });
+
+  it('refuses a message past the frame limit at the sender, with the batch unchanged', () => {
+    const e = new FrameEncoder();
+    e.appendSend(1, 0, 'before');
+    expect(() => e.appendSend(1, 0, Buffer.alloc(MAX_FRAME))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    let bytes!: Buffer;
+    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    expect(new FrameDecoder().push(bytes)).toEqual([[1, 1, 0, 'before']]);
+  });
+
+  it('rejects an unknown frame kind, and a frame without its payload, with ERR_INVALID_FRAME', () => {
+    for (const f of [[0, 0, 0, 2, 9, 0xc0], [0, 0, 0, 9, 1, 0, 0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 0]]) {
+      expect(() => new FrameDecoder().push(Buffer.from(f))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_FRAME' }));
+    }
+  });
+
   it('keeps errors: class, code, errno, syscall, message, stack and cause', () => {
     const sys = new SystemError(-104, 'read', { address: '10.0.0.1', port: 9 });
     const rt = new RuntimeError('ERR_ACTOR_EXITED', 'gone', { cause: Object.assign(new TypeError('inner'), { code: 'E_INNER' }) });
@@ -35,7 +82,7 @@ describe('frame codec', () => {
   });
 
   it('rejects a payload that does not decode with ERR_INVALID_FRAME, keeping the cause', () => {
-    const bad = Buffer.from([0, 0, 0, 2, 0xc1, 0xc1]); // 0xc1 is never used in MessagePack
+    const bad = Buffer.from([0, 0, 0, 3, 0, 0x92, 0x01]); // an envelope frame: an array of 2 holding 1 element
     let err: unknown;
     try {
       new FrameDecoder().push(bad);

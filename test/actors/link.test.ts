@@ -19,8 +19,8 @@ describe('actor links', () => {
     const { node, peer, closed } = linked();
     const warned = new Promise<Error>((res) => process.once('warning', res));
     const ask = new ActorRef(1, 0, 5).ask('anyone?', { timeoutMs: 5000 }).catch((e: unknown) => e);
-    // A 3-byte frame of 0xc1, a byte msgpack never uses.
-    await peer.write(Buffer.from([0, 0, 0, 3, 0xc1, 0xc1, 0xc1]));
+    // An envelope frame (kind 0) whose payload is 0xc1, a byte msgpack never uses.
+    await peer.write(Buffer.from([0, 0, 0, 3, 0, 0xc1, 0xc1]));
     await peer.flush();
     expect(await closed).toMatchObject({ code: 'ERR_INVALID_FRAME' });
     const err = (await ask) as Error & { cause?: Error & { cause?: unknown } };
@@ -34,8 +34,9 @@ describe('actor links', () => {
     node.detach();
   });
 
-  it('a frame longer than the limit, or an envelope of an unknown kind, ends the link the same way', async () => {
-    for (const bad of [Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([0, 0, 0, 2, 0x91, 0x63])]) {
+  it('a frame longer than the limit, of an unknown kind, or an envelope of an unknown kind, ends the link the same way', async () => {
+    const frames = [[0xff, 0xff, 0xff, 0xff], [0, 0, 0, 2, 0x91, 0x63], [0, 0, 0, 3, 0, 0x91, 0x63], [0, 0, 0, 0]];
+    for (const bad of frames.map((f) => Buffer.from(f))) {
       const { node, peer, closed } = linked();
       const warned = new Promise<Error>((res) => process.once('warning', res));
       await peer.write(bad);
