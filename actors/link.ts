@@ -160,10 +160,12 @@ export class Link {
   #queued(plain: boolean): void {
     if (this.#enc.batched > BATCH_MAX) this.flush();
     else if (!plain) {
-      // Someone waits for this one (an ask, a reply, a call): out at the end of this microtask run.
+      // Someone waits for this one (an ask, a reply, a call): out once the microtask queue has drained.
+      // NB: a tick queued now runs after every microtask queued so far and those they queue, so that an
+      // actor answering a read's worth of asks one `for await` step at a time sends one write, not one each.
       if (!this.#urgent) {
         this.#urgent = true;
-        queueMicrotask(this.#flushUrgent);
+        process.nextTick(this.#flushUrgent);
       }
     } else if (!this.#scheduled) {
       // NB: a plain send waits for the end of the macrotask: a sender awaiting each send() stays inside

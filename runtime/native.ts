@@ -17,8 +17,21 @@ export interface NativePoller {
   close(): void;
 }
 
+/**
+ * A uv_poll on one fd in this thread's libuv loop: onReady(events) with a mask of WATCH_READ and
+ * WATCH_WRITE, or -errno. start(0) stops it; close() before the fd is closed.
+ */
+export interface NativeWatch {
+  start(events: number): number;
+  close(): void;
+}
+
+export const WATCH_READ = 1;
+export const WATCH_WRITE = 2;
+
 interface Addon extends SocketCalls {
   Poller: new () => NativePoller;
+  Watch: new (fd: number, onReady: (events: number) => void) => NativeWatch;
   fdFlags(fd: number): number;
 }
 

@@ -1,6 +1,6 @@
 // A raw byte stream between threads whose every read is recvmsg: descriptors sent along arrive in
 // stream order. The transport troupe/actors frames its messages on.
-import { EPOLLIN, EPOLLOUT, addon } from './native.js';
+import { EPOLLIN, EPOLLOUT, WATCH_READ, WATCH_WRITE, addon, type NativeWatch } from './native.js';
 import { Controller, cancelFd } from './controller.js';
 import { RuntimeError, SystemError, invalidArgType } from './errors.js';
 import { Socket } from './socket/socket.js';
@@ -15,6 +15,8 @@ export interface WireSink {
 
 const EAGAIN = -11;
 const EINTR = -4;
+const EPIPE = -32;
+const ECONNRESET = -104;
 const READ_SIZE = 256 * 1024;
 // Descriptors one recvmsg can take (the native layer's cap); more arrive with later reads.
 const FDS_OUT = new Int32Array(254);
@@ -44,6 +46,12 @@ export class Wire {
   readonly #drained: (() => void)[] = [];
   #paused = false;
   #resume: (() => void) | undefined;
+  // On the thread's root controller the wire skips it: libuv polls the fd itself (one epoll hop, not two).
+  readonly #watch: NativeWatch | undefined;
+  #mask = 0;
+  #rbuf: Buffer | undefined;
+  // The peer closed its end: writes are dropped, reading goes on to the EOF that ends the wire.
+  #peerGone = false;
 
   /** Takes over `sock` (it is consumed: its descriptor now belongs to the wire). */
   constructor(sock: Socket, sink: WireSink, controller: Controller = Controller.root()) {
@@ -57,7 +65,18 @@ export class Wire {
     addon.own(this.#fd);
     this.#ctl = controller;
     this.#sink = sink;
-    controller.wrap(() => this.#read());
+    if (controller === Controller.root()) {
+      this.#rbuf = Buffer.allocUnsafe(READ_SIZE);
+      try {
+        this.#watch = new addon.Watch(this.#fd, this.#onReady);
+      } catch (err) {
+        addon.close(this.#fd);
+        throw err;
+      }
+      this.#setMask(WATCH_READ);
+    } else {
+      controller.wrap(() => this.#read());
+    }
   }
 
   get closed(): boolean {
@@ -81,18 +100,24 @@ export class Wire {
       for (const fd of fds) addon.close(fd);
       throw new RuntimeError('ERR_HANDLE_CLOSED', 'the wire is closed');
     }
+    if (this.#peerGone) {
+      for (const fd of fds) addon.close(fd);
+      return true;
+    }
     for (const fd of fds) addon.own(fd);
     if (this.#queue.length === 0) {
       const n = this.#send(buf, 0, fds);
       if (n === buf.length) return true;
-      if (this.#closed) return true;
+      if (this.#closed || this.#peerGone) return true;
       if (n > 0) fds = [];
       this.#queue.push({ buf, off: Math.max(0, n), fds: [...fds] });
     } else {
       this.#queue.push({ buf, off: 0, fds: [...fds] });
     }
     this.#queued += buf.length - this.#queue[this.#queue.length - 1]!.off;
-    if (!this.#writing) {
+    if (this.#watch !== undefined) {
+      this.#setMask(this.#mask | WATCH_WRITE);
+    } else if (!this.#writing) {
       this.#writing = true;
       this.#ctl.wrap(() => this.#drain());
     }
@@ -108,10 +133,12 @@ export class Wire {
   /** Stops reading until resume(): the kernel buffer fills and the peer's writes queue (backpressure). */
   pause(): void {
     this.#paused = true;
+    if (this.#watch !== undefined && !this.#closed) this.#setMask(this.#mask & ~WATCH_READ);
   }
 
   resume(): void {
     this.#paused = false;
+    if (this.#watch !== undefined && !this.#closed) this.#setMask(this.#mask | WATCH_READ);
     const r = this.#resume;
     this.#resume = undefined;
     r?.();
@@ -133,12 +160,80 @@ export class Wire {
     this.#queue = [];
     this.#queued = 0;
     for (const fd of this.#fdsIn.splice(0)) addon.close(fd);
-    // SAFETY: wake and deregister every waiter on the fd before its number can be reused.
+    // SAFETY: out of libuv's epoll set, and every waiter on the fd woken and deregistered, before its
+    // number can be reused.
+    this.#watch?.close();
     cancelFd(this.#fd);
     addon.close(this.#fd);
     for (const res of this.#drained.splice(0)) res();
     this.resume();
     this.#sink.closed(err);
+  }
+
+  #setMask(mask: number): void {
+    if (this.#closed) return;
+    this.#mask = mask;
+    const rc = this.#watch!.start(mask);
+    if (rc < 0) this.close(new SystemError(rc, 'uv_poll_start'));
+  }
+
+  /** The watch's callback: reads what is there, sends what the kernel now takes. */
+  readonly #onReady = (events: number): void => {
+    if (this.#closed) return;
+    try {
+      if (events < 0) throw new SystemError(events, 'uv_poll');
+      if ((events & WATCH_WRITE) !== 0) this.#drainNow();
+      if ((events & WATCH_READ) !== 0 && !this.#closed && !this.#paused) this.#readNow();
+    } catch (err) {
+      // A failing sink (a corrupt frame): the wire ends, the thread lives on.
+      this.close(err);
+    }
+  };
+
+  #readNow(): void {
+    const buf = this.#rbuf!;
+    for (;;) {
+      const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
+      if (n > 0) {
+        const count = this.#taken();
+        this.#sink.data(Buffer.from(buf.subarray(0, n)));
+        // A short read emptied the socket: libuv reports it again when there is more.
+        if ((n < buf.length && count < FDS_OUT.length - 1) || this.#closed || this.#paused) return;
+      } else if (n === 0) {
+        return this.close();
+      } else if (n === EAGAIN) {
+        return;
+      } else if (n !== EINTR) {
+        return this.close(new SystemError(n, 'recvmsg'));
+      }
+    }
+  }
+
+  /** Takes ownership of the descriptors that came with a read; how many there were. */
+  #taken(): number {
+    const count = FDS_OUT[0]!;
+    // The thread owns what arrived until someone takes it.
+    for (let k = 1; k <= count; k++) {
+      addon.own(FDS_OUT[k]!);
+      this.#fdsIn.push(FDS_OUT[k]!);
+    }
+    return count;
+  }
+
+  #drainNow(): void {
+    while (!this.#closed && this.#queue.length > 0) {
+      const p = this.#queue[0]!;
+      const before = p.off;
+      const at = this.#send(p.buf, p.off, p.fds);
+      if (at < 0) return; // the watch says when to try again
+      p.fds = [];
+      p.off = at;
+      this.#queued -= at - before;
+      if (at === p.buf.length) this.#queue.shift();
+    }
+    if (this.#closed) return;
+    this.#setMask(this.#mask & ~WATCH_WRITE);
+    for (const res of this.#drained.splice(0)) res();
   }
 
   /** One send: bytes taken (>= 0), or -1 for "try later". Fails the wire on a real error. */
@@ -148,8 +243,23 @@ export class Wire {
       if (fds.length > 0) for (const fd of fds) addon.close(fd);
       return off + n;
     }
-    if (n !== EAGAIN && n !== EINTR) this.close(new SystemError(n, fds.length > 0 ? 'sendmsg' : 'write'));
+    if (n === EPIPE || n === ECONNRESET) this.#hangUp(fds);
+    else if (n !== EAGAIN && n !== EINTR) this.close(new SystemError(n, fds.length > 0 ? 'sendmsg' : 'write'));
     return -1;
+  }
+
+  /**
+   * The peer is gone (EPIPE): what is queued for it is dropped, and what it sent before it went is still
+   * read, up to the EOF that ends the wire without an error.
+   */
+  #hangUp(fds: readonly number[]): void {
+    this.#peerGone = true;
+    for (const fd of fds) addon.close(fd);
+    for (const p of this.#queue) for (const fd of p.fds) if (!fds.includes(fd)) addon.close(fd);
+    this.#queue = [];
+    this.#queued = 0;
+    if (this.#watch !== undefined) this.#setMask(this.#mask & ~WATCH_WRITE);
+    for (const res of this.#drained.splice(0)) res();
   }
 
   async #drain(): Promise<void> {
@@ -160,6 +270,7 @@ export class Wire {
         const at = this.#send(p.buf, p.off, p.fds);
         if (this.#closed) return;
         if (at < 0) {
+          if (this.#peerGone) break;
           await this.#ctl.waitFd(this.#fd, EPOLLOUT);
           continue;
         }
@@ -179,21 +290,15 @@ export class Wire {
 
   async #read(): Promise<void> {
     const buf = Buffer.allocUnsafe(READ_SIZE);
-    const fdsOut = FDS_OUT;
     try {
       while (!this.#closed) {
         if (this.#paused) {
           await new Promise<void>((res) => (this.#resume = res));
           continue;
         }
-        const n = addon.recvFds(this.#fd, buf, 0, buf.length, fdsOut);
+        const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
         if (n > 0) {
-          const count = fdsOut[0]!;
-          // The thread owns what arrived until someone takes it.
-          for (let k = 1; k <= count; k++) {
-            addon.own(fdsOut[k]!);
-            this.#fdsIn.push(fdsOut[k]!);
-          }
+          const count = this.#taken();
           // NB: a copy, so what the sink keeps (decoded buffers alias it) survives the next read.
           this.#sink.data(Buffer.from(buf.subarray(0, n)));
           // A short read emptied the socket: wait for more rather than ask the kernel to say EAGAIN.

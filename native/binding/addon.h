@@ -8,12 +8,15 @@
 namespace troupe::binding {
 
 class PollerWrap;
+class WatchWrap;
 
 // NB: one instance per Node environment (main thread or worker), held by env.SetInstanceData; no statics
 // hold Napi values. The async cleanup hook (addon.cc) closes every embedded poller before the env dies.
 struct AddonData {
   Napi::FunctionReference poller_ctor;
   std::unordered_set<PollerWrap*> pollers;
+  Napi::FunctionReference watch_ctor;
+  std::unordered_set<WatchWrap*> watches;
   napi_async_cleanup_hook_handle cleanup = nullptr;
   int closing_handles = 0;
   bool tearing_down = false;
@@ -24,9 +27,11 @@ struct AddonData {
 
 AddonData* addon_data(Napi::Env env);
 void init_poller(Napi::Env env, Napi::Object exports, AddonData* data);
+// Watch (watch.cc): a uv_poll on one fd.
+void init_watch(Napi::Env env, Napi::Object exports, AddonData* data);
 // The socket calls (socket.cc): stateless free functions and their constants.
 void init_socket(Napi::Env env, Napi::Object exports);
-// Called by a poller's uv handle once it is closed during teardown.
+// Called by a poller's or a watch's uv handle once it is closed during teardown.
 void handle_closed(AddonData* data);
 
 }  // namespace troupe::binding

@@ -248,6 +248,57 @@ async function workers() {
   }
 }
 
+// Watch: a uv_poll on one fd, calling back with 1 (readable) / 2 (writable); closed before its fd.
+async function watched() {
+  const before = fds();
+  const C = addon.constants;
+  const pair = new Int32Array(2);
+  check(addon.socketpair(C.SOCK_STREAM, pair) === 0, 'watch: socketpair');
+  const [a, b] = pair;
+  const seen = [];
+  let woke;
+  const w = new addon.Watch(b, function onReady(events) {
+    check(this === w, 'watch: callback receiver is the watch');
+    seen.push(events);
+    const buf = new Uint8Array(8);
+    if (events & 1) addon.read(b, buf, 0, 8);
+    if (seen.length === 1 || events & 2) woke?.();
+  });
+  const next = () => new Promise((resolve) => (woke = resolve));
+  let ready = next();
+  check(w.start(1) === 0, 'watch: start readable');
+  check(addon.write(a, new Uint8Array([1, 2, 3]), 0, 3) === 3, 'watch: write');
+  await ready;
+  check(seen[0] === 1, `watch: readable reported (${seen[0]})`);
+  ready = next();
+  check(w.start(3) === 0, 'watch: start readable and writable');
+  await ready;
+  check((seen.at(-1) & 2) !== 0, 'watch: writable reported');
+  check(w.start(0) === 0, 'watch: stop');
+  let code;
+  try {
+    new addon.Watch(-1, () => {});
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_OUT_OF_RANGE', 'watch: a negative fd throws');
+  try {
+    new addon.Watch(b, 'nope');
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_INVALID_ARG_TYPE', 'watch: a callback that is not a function throws');
+  // Closed from inside its own callback, then started again: EBADF, not a crash.
+  const x = new addon.Watch(a, () => x.close());
+  check(x.start(2) === 0, 'watch: start writable');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  check(x.start(1) === EBADF, 'watch: closed in its own callback');
+  w.close();
+  w.close();
+  check(addon.close(a) === 0 && addon.close(b) === 0, 'watch: close the pair');
+  await settled(before, 'watched');
+}
+
 // The socket calls: buffers, iovecs and SCM_RIGHTS through the binding, so memcheck sees their copies.
 function sockets() {
   const before = fds();
@@ -298,6 +349,7 @@ async function main() {
   many();
   await collected();
   await embedded();
+  await watched();
   sockets();
   await workers();
   await settled(baseline, 'whole run');
@@ -306,6 +358,10 @@ async function main() {
   last.open();
   last.embed(() => {});
   last.ref(false);
+  // And a watch left started on a live fd: the same hook closes its uv handle.
+  const pair = new Int32Array(2);
+  addon.socketpair(addon.constants.SOCK_STREAM, pair);
+  new addon.Watch(pair[0], () => {}).start(0);
   finished = true;
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
