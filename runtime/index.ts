@@ -18,3 +18,4 @@ export { fromWire as errorFromWire, toWire as errorToWire } from './error-wire.j
 export type { WireError } from './error-wire.js';
 export { Wire } from './wire.js';
 export type { WireSink } from './wire.js';
+export * as dns from './dns/index.js';
