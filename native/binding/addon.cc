@@ -26,6 +26,7 @@ void on_env_cleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   data->cleanup = handle;
   data->closing_handles = 1;  // held until the loop below is done
   for (PollerWrap* p : data->pollers) data->closing_handles += p->Teardown();
+  data->closing_handles += signal_teardown(data);
   for (int fd : data->owned_fds) sys::close(fd);
   data->owned_fds.clear();
   handle_closed(data);
@@ -43,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_async_cleanup_hook(env, on_env_cleanup, data, nullptr);
   init_poller(env, exports, data);
   init_socket(env, exports);
+  init_signal(env, exports);
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags, "fdFlags"));
   return exports;
 }
