@@ -1,12 +1,17 @@
 // Line echo server: each connection is a root-controller task that reads lines and writes them back.
 //
 // Usage: node examples/echo-server.mjs --port P [--host H] [--threads N] [--placement least-loaded|round-robin|reuseport]
-//                                      [--read-per-line | --flush-per-line]
+//                                      [--read-per-line | --flush-per-line] [--grace-ms MS]
 //
 // Prints `listening P` (the bound port, so `--port 0` works) on stdout once it accepts. Every line up to and
 // including its '\n' is echoed byte for byte (binary mode: no CRLF translation; a line longer than 4096
 // bytes comes back in 4096-byte pieces, as the socket's line limit splits it). The host defaults to '::'
-// (IPv4 and IPv6), or '0.0.0.0' where IPv6 is unavailable. SIGINT/SIGTERM close the listener and exit 0.
+// (IPv4 and IPv6), or '0.0.0.0' where IPv6 is unavailable.
+//
+// Shutdown: SIGINT or SIGTERM (taken with signal.listen) stops accepting at once; open connections get
+// --grace-ms (default 5000) to finish, then those left are closed, and the process exits 0 by itself once
+// nothing is left. A second signal during the grace period closes them at once. With threads, the signal
+// closes the server, whose workers close their connections.
 //
 // By default each read takes every complete line already buffered (a RegExp format) and writes them back
 // at once; output is flushed when the next read would have to wait (autoflush), so pipelined lines get one
@@ -17,7 +22,7 @@
 // an acceptor hands connections out by placement, or every thread listens itself with SO_REUSEPORT.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Controller, Socket, serve, sleep } from 'troupe';
+import { Condition, Controller, Socket, monotime, poll, serve, signal, sleep } from 'troupe';
 
 // What a client can do to its own connection; these end it quietly. Anything else is logged first.
 const PEER_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN', 'ERR_HANDLE_CLOSED']);
@@ -44,6 +49,7 @@ async function main() {
       placement: { type: 'string', default: 'least-loaded' },
       'flush-per-line': { type: 'boolean', default: false },
       'read-per-line': { type: 'boolean', default: false },
+      'grace-ms': { type: 'string', default: '5000' },
     },
   });
   const port = Number(args.port);
@@ -51,6 +57,8 @@ async function main() {
   if (args.port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${args.port}`);
   if (!Number.isInteger(threads) || threads < 1) usage(`--threads must be a positive integer, got ${args.threads}`);
   if (!['least-loaded', 'round-robin', 'reuseport'].includes(args.placement)) usage(`unknown --placement ${args.placement}`);
+  const graceMs = Number(args['grace-ms']);
+  if (!(graceMs >= 0)) usage(`--grace-ms must be a number >= 0, got ${args['grace-ms']}`);
   const variant = args['flush-per-line'] ? 'perLine' : args['read-per-line'] ? 'readPerLine' : 'default';
   const echo = { perLine: echoPerLine, readPerLine: echoReadPerLine, default: echoBatched }[variant];
 
@@ -63,14 +71,23 @@ async function main() {
       placement: args.placement,
       handler: { module: import.meta.url, export: variant },
     });
-    onSignals(() => server.close());
+    const signals = signal.listen('SIGINT', 'SIGTERM');
+    Controller.root().wrap(async () => {
+      await signals.wait();
+      signals.close();
+      await server.close();
+      process.exit(0);
+    });
     console.log(`listening ${server.port}`);
     return;
   }
 
   const root = Controller.root();
   const listener = listen(args.host, port);
-  onSignals(() => listener.close());
+  // The open connections, and a condition signalled when the last one ends.
+  const open = new Set();
+  const drained = new Condition();
+  root.wrap(shutdownOnSignal, listener, open, drained, graceMs);
   root.wrap(async () => {
     for (;;) {
       let sock;
@@ -83,19 +100,43 @@ async function main() {
         await sleep(100);
         continue;
       }
-      root.wrap(connection, sock, echo);
+      open.add(sock);
+      root.wrap(async () => {
+        try {
+          await connection(sock, echo);
+        } finally {
+          open.delete(sock);
+          if (open.size === 0) drained.signal();
+        }
+      });
     }
   });
   console.log(`listening ${listener.localname().port}`);
 }
 
-function onSignals(stop) {
-  for (const sig of ['SIGINT', 'SIGTERM']) {
-    process.on(sig, async () => {
-      await stop();
-      process.exit(0);
-    });
+/**
+ * Graceful shutdown: on SIGINT or SIGTERM stop accepting, let the open connections finish for graceMs (a
+ * second signal ends the wait), then close the rest. With every task done and nothing waiting, the process
+ * then exits 0 on its own: an idle signal listener does not hold it, and this one is closed anyway.
+ */
+async function shutdownOnSignal(listener, open, drained, graceMs) {
+  const signals = signal.listen('SIGINT', 'SIGTERM');
+  await signals.wait();
+  listener.close();
+  const deadline = monotime() + graceMs;
+  let why = `after ${graceMs} ms`;
+  for (let left = graceMs; open.size > 0 && left > 0; left = deadline - monotime()) {
+    // The listener is pollable: a second signal wakes this poll as the connections ending do.
+    const ready = await poll(drained, signals, left);
+    if (ready.includes(signals)) {
+      why = `on a second ${await signals.wait(0)}`;
+      break;
+    }
   }
+  signals.close();
+  if (open.size === 0) return;
+  console.error(`echo-server: shutting down: closing ${open.size} open connection(s) ${why}`);
+  for (const sock of open) sock.close(); // their reads end with ERR_HANDLE_CLOSED: quiet (PEER_ERRORS)
 }
 
 /** One client: echo until EOF; its errors end this connection only. */
@@ -151,6 +192,6 @@ function peer(sock) {
 }
 
 function usage(msg) {
-  console.error(`echo-server: ${msg}\nusage: node examples/echo-server.mjs --port P [--host H] [--threads N] [--placement least-loaded|round-robin|reuseport] [--flush-per-line | --read-per-line]`);
+  console.error(`echo-server: ${msg}\nusage: node examples/echo-server.mjs --port P [--host H] [--threads N] [--placement least-loaded|round-robin|reuseport] [--flush-per-line | --read-per-line] [--grace-ms MS]`);
   process.exit(2);
 }

@@ -123,6 +123,13 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
   return err;
 }
 
+/** A Node-style argument TypeError with code ERR_INVALID_ARG_VALUE: right type, unacceptable value. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
+  const err = new TypeError(`The argument '${name}' ${reason}. Received ${describe(value)}`);
+  (err as TypeError & { code: string }).code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
 /** Validates an optional millisecond timeout: undefined, or a non-NaN number (negative counts as 0). */
 export function validateTimeout(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;

@@ -12,6 +12,7 @@ export type { Detached as DetachedSocket } from './socket/socket.js';
 export type { ConnectOptions, Format, ListenOptions, ReadOptions, SockAddr, SocketOptions, SocketType } from './socket/socket.js';
 export { Thread, thread } from './thread.js';
 export type { ThreadEntry } from './thread.js';
+export { SignalListener, signal } from './signal.js';
 export { serve } from './serve.js';
 export type { HandlerModule, Placement, ServeOptions, Server } from './serve.js';
 export { fromWire as errorFromWire, toWire as errorToWire } from './error-wire.js';

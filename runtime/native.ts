@@ -133,3 +133,27 @@ export interface SocketCalls {
 export type NativeSockAddr =
   | { family: 'inet' | 'inet6'; address: string; port: number }
   | { family: 'unix'; path: string };
+
+/**
+ * Signal calls (issue: signals), keyed by a listener's eventfd (native/binding/signal.cc). Each returns a
+ * result >= 0 or -errno; argument errors throw as the socket calls'.
+ */
+export interface SignalCalls {
+  /**
+   * Starts a listener of the signal numbers in sigs on the calling thread's loop: its eventfd, readable
+   * while a signal is pending, or -errno (EINVAL for a signal that cannot be caught). Nothing is left
+   * behind on failure.
+   */
+  signalListen(sigs: Int32Array): number;
+  /** The lowest-numbered pending signal of the listener (no longer pending), 0 when none, or -EBADF. */
+  signalTake(fd: number): number;
+  /** Stops the listener's watchers and closes its fd: 0, or -EBADF if fd is no listener of this thread. */
+  signalClose(fd: number): number;
+  /** How many listener watchers of sig are started in the whole process (tests). */
+  signalWatchers(sig: number): number;
+  /** raise(3): 0 or -errno. */
+  raise(sig: number): number;
+}
+
+// NB: merged into Addon here, apart from its declaration, so that additions of other modules do not collide.
+interface Addon extends SignalCalls {}

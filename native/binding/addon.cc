@@ -28,6 +28,7 @@ void on_env_cleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   data->closing_handles = 1;  // held until the loop below is done
   for (PollerWrap* p : data->pollers) data->closing_handles += p->Teardown();
   for (WatchWrap* w : data->watches) data->closing_handles += w->Teardown();
+  data->closing_handles += signal_teardown(data);
   for (int fd : data->owned_fds) sys::close(fd);
   data->owned_fds.clear();
   handle_closed(data);
@@ -46,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_poller(env, exports, data);
   init_watch(env, exports, data);
   init_socket(env, exports);
+  init_signal(env, exports);
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags, "fdFlags"));
   return exports;
 }

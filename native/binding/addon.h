@@ -3,12 +3,14 @@
 
 #include <napi.h>
 
+#include <unordered_map>
 #include <unordered_set>
 
 namespace troupe::binding {
 
 class PollerWrap;
 class WatchWrap;
+struct SignalListener;
 
 // NB: one instance per Node environment (main thread or worker), held by env.SetInstanceData; no statics
 // hold Napi values. The async cleanup hook (addon.cc) closes every embedded poller before the env dies.
@@ -23,6 +25,8 @@ struct AddonData {
   // NB: the descriptors this thread's sockets own. A worker that is terminated runs no more JS, so its
   // sockets cannot close themselves: the env cleanup hook closes what is left here (addon.cc).
   std::unordered_set<int> owned_fds;
+  // Signal listeners by their eventfd (signal.cc); the cleanup hook closes those left open.
+  std::unordered_map<int, SignalListener*> signal_listeners;
 };
 
 AddonData* addon_data(Napi::Env env);
@@ -31,7 +35,10 @@ void init_poller(Napi::Env env, Napi::Object exports, AddonData* data);
 void init_watch(Napi::Env env, Napi::Object exports, AddonData* data);
 // The socket calls (socket.cc): stateless free functions and their constants.
 void init_socket(Napi::Env env, Napi::Object exports);
-// Called by a poller's or a watch's uv handle once it is closed during teardown.
+// The signal calls (signal.cc), and their part of the env teardown: returns how many handles close later.
+void init_signal(Napi::Env env, Napi::Object exports);
+int signal_teardown(AddonData* data);
+// Called by a poller's, a watch's or a signal watcher's uv handle once it is closed during teardown.
 void handle_closed(AddonData* data);
 
 }  // namespace troupe::binding

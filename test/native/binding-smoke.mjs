@@ -13,6 +13,9 @@ const ELOOP = -constants.errno.ELOOP;
 const FLAG_CLOEXEC = 1;
 const FLAG_NONBLOCK = 2;
 const WORKER = new URL('../fixtures/native-worker.mjs', import.meta.url);
+const SIGNAL_WORKER = new URL('../fixtures/native-signal-worker.mjs', import.meta.url);
+const { SIGUSR2, SIGWINCH, SIGKILL } = constants.signals;
+const EINVAL = -constants.errno.EINVAL;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -330,6 +333,43 @@ function sockets() {
   check(after.size === before.size, 'no fd left behind by the socket calls');
 }
 
+// Signal listeners: uv_signal handles on this loop waking an eventfd; closed by hand, and at a worker's exit.
+async function signals() {
+  const before = fds();
+  const fd = addon.signalListen(Int32Array.of(SIGUSR2, SIGWINCH));
+  check(fd >= 0 && readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[eventfd]', `signalListen ${fd}`);
+  check((addon.fdFlags(fd) & (FLAG_CLOEXEC | FLAG_NONBLOCK)) === (FLAG_CLOEXEC | FLAG_NONBLOCK), 'listener fd flags');
+  check(addon.signalWatchers(SIGUSR2) === 1, 'one watcher of SIGUSR2');
+  check(addon.signalTake(fd) === 0, 'nothing pending');
+  check(addon.raise(SIGWINCH) === 0 && addon.raise(SIGUSR2) === 0 && addon.raise(SIGUSR2) === 0, 'raise');
+  for (let i = 0; i < 100 && addon.signalTake(fd) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  // The loop ran the watchers' callbacks: the first take above got SIGUSR2 (lowest), SIGWINCH is left.
+  check(addon.signalTake(fd) === SIGWINCH && addon.signalTake(fd) === 0, 'SIGUSR2 coalesced, then SIGWINCH');
+  check(addon.signalClose(fd) === 0 && addon.signalClose(fd) === EBADF && addon.signalTake(fd) === EBADF, 'close once');
+  check(addon.signalWatchers(SIGUSR2) === 0, 'no watcher left');
+  check(addon.signalListen(Int32Array.of(SIGUSR2, SIGKILL)) === EINVAL, 'SIGKILL: EINVAL');
+  check(addon.signalWatchers(SIGUSR2) === 0, 'a failed listen leaves no watcher');
+  check(addon.raise(-1) === EINVAL, 'raise(-1)');
+  let code;
+  try {
+    addon.signalListen([SIGUSR2]);
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_INVALID_ARG_TYPE', 'signalListen wants an Int32Array');
+  await settled(before, 'signals');
+  for (const mode of ['return', 'stay']) {
+    const w = new Worker(SIGNAL_WORKER, { workerData: { mode } });
+    const exited = new Promise((resolve) => w.once('exit', resolve));
+    const m = await new Promise((resolve) => w.once('message', resolve));
+    check(m.fd >= 0 && m.watchers === 1, `${mode}: the worker listens`);
+    if (mode === 'stay') await w.terminate();
+    await exited;
+    await settled(before, `${mode}: worker's listener closed at thread exit`);
+    check(addon.signalWatchers(SIGUSR2) === 0, `${mode}: its watcher is gone`);
+  }
+}
+
 // An await on something that nothing keeps alive ends the process early: that is a failure, not a pass.
 let finished = false;
 process.on('exit', () => {
@@ -351,6 +391,7 @@ async function main() {
   await embedded();
   await watched();
   sockets();
+  await signals();
   await workers();
   await settled(baseline, 'whole run');
   // Left open and embedded (unref'd) on purpose: the main thread's cleanup hook closes it at exit.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The native layer under sanitizers: poller_test.cc and socket_test.cc with ASan+UBSan, then the binding smoke test under valgrind.
+# The native layer under sanitizers: poller_test.cc, socket_test.cc and signal_test.cc with ASan+UBSan, then the binding smoke test under valgrind.
 #
 # Usage: bash test/native/run-asan.sh   (npm run test:asan). Needs build/Release/troupe.node and dist/
 # (npm run build) for the second half. Exits nonzero on any failure or sanitizer report.
@@ -23,6 +23,13 @@ echo "== socket_test (ASan + UBSan)"
   -o "$out/socket_test" test/native/socket_test.cc native/sys/*.cc
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/socket_test"
+
+# ---- 1c. sys/signal.h: the latch, raise(3) and the disposition keeper, same sanitizers ----------------
+echo "== signal_test (ASan + UBSan)"
+"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+  -o "$out/signal_test" test/native/signal_test.cc native/sys/*.cc -lpthread
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$out/signal_test"
 
 # ---- 2. the binding, from Node, under valgrind memcheck ---------------------------------------------------
 for f in build/Release/troupe.node dist/runtime/native.js; do
