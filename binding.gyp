@@ -3,9 +3,11 @@
     {
       "target_name": "troupe",
       "sources": [
+        "native/sys/inotify.cc",
         "native/sys/poller.cc",
         "native/sys/socket.cc",
         "native/binding/addon.cc",
+        "native/binding/notify.cc",
         "native/binding/poller.cc",
         "native/binding/socket.cc"
       ],
