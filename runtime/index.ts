@@ -18,3 +18,5 @@ export { fromWire as errorFromWire, toWire as errorToWire } from './error-wire.j
 export type { WireError } from './error-wire.js';
 export { Wire } from './wire.js';
 export type { WireSink } from './wire.js';
+export { Notifier, notify } from './notify.js';
+export type { FileChange, WatchOptions } from './notify.js';
