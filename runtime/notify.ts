@@ -52,6 +52,10 @@ const NAME_MAX = 255;
 // Reads per drain: bounds the work one get() does while something floods the directory.
 const MAX_READS = 8;
 const READ_SIZE = 16384;
+// NB: names pending at most before reading stops: past it, records wait in the kernel's queue, which is
+// bounded (fs.inotify.max_queued_events) and reports its overflow. So memory stays bounded when changes
+// to ever new names outrun the get() calls.
+const MAX_PENDING = 4096;
 // NB: one read buffer per thread: records are decoded synchronously, before anything else can read.
 let readBuf: Buffer | undefined;
 let records: Int32Array | undefined;
@@ -266,7 +270,7 @@ export class Notifier implements Pollable, AsyncDisposable {
 
   /** Reads what the kernel queued, then takes the oldest pending name. */
   #next(): FileChange | null {
-    if (!this.#revoked) this.#drain();
+    if (!this.#revoked && this.#pending.size < MAX_PENDING) this.#drain();
     for (const [name, flags] of this.#pending) {
       this.#pending.delete(name);
       return { flags, name };
@@ -277,7 +281,7 @@ export class Notifier implements Pollable, AsyncDisposable {
   #drain(): void {
     readBuf ??= Buffer.allocUnsafe(READ_SIZE);
     records ??= new Int32Array((READ_SIZE / 16) * 5);
-    for (let i = 0; i < MAX_READS && !this.#revoked; i++) {
+    for (let i = 0; i < MAX_READS && !this.#revoked && this.#pending.size < MAX_PENDING; i++) {
       const n = addon.inotifyRead(this.#fd, readBuf, records);
       if (n === EAGAIN) return;
       if (n < 0) throw new SystemError(n, 'read', { path: this.path });

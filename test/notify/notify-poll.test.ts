@@ -121,6 +121,17 @@ describe('queue overflow', () => {
   });
 });
 
+describe('many names', () => {
+  it('6,000 new names all come out, once each, though fewer are held at a time', async () => {
+    const n = watch();
+    for (let i = 0; i < 6000; i++) closeSync(openSync(join(dir, `f${i}`), 'wx'));
+    const got = await all(n);
+    expect(got).toHaveLength(6000);
+    expect(new Set(got.map((c) => c.name)).size).toBe(6000);
+    expect(got.every((c) => c.flags === CREATE)).toBe(true);
+  });
+});
+
 describe('threads', () => {
   it("a thread's notifier left open is closed when the thread ends", async () => {
     const before = inotifyFds();
