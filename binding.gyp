@@ -3,10 +3,12 @@
     {
       "target_name": "troupe",
       "sources": [
+        "native/sys/inotify.cc",
         "native/sys/poller.cc",
         "native/sys/socket.cc",
         "native/sys/signal.cc",
         "native/binding/addon.cc",
+        "native/binding/notify.cc",
         "native/binding/poller.cc",
         "native/binding/socket.cc",
         "native/binding/watch.cc",

@@ -20,3 +20,5 @@ export type { WireError } from './error-wire.js';
 export { Wire } from './wire.js';
 export type { WireSink } from './wire.js';
 export * as dns from './dns/index.js';
+export { Notifier, notify } from './notify.js';
+export type { FileChange, WatchOptions } from './notify.js';

@@ -157,3 +157,27 @@ export interface SignalCalls {
 
 // NB: merged into Addon here, apart from its declaration, so that additions of other modules do not collide.
 interface Addon extends SignalCalls {}
+ * inotify calls (issue: notify), merged into the addon's type. Thin free functions like the socket calls:
+ * a result >= 0 or -errno; only argument errors throw. The inotify fd is CLOEXEC|NONBLOCK; close it with
+ * `close(fd)`, which frees every watch it holds.
+ */
+export interface NotifyCalls {
+  /** inotify_init1(IN_CLOEXEC | IN_NONBLOCK): the fd. */
+  inotifyInit(): number;
+  /** inotify_add_watch: the watch descriptor. A path holding a NUL is -EINVAL. */
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
+  /** inotify_rm_watch: 0, or -EINVAL when the kernel has dropped the watch already. */
+  inotifyRmWatch(fd: number, wd: number): number;
+  /**
+   * One read(2) into all of buf (at least 272 bytes), its records parsed into out as five ints each:
+   * wd, mask, cookie, and the offset and length in buf of the name (length 0: no name). out must hold
+   * floor(buf.length / 16) * 5 ints. Returns the count of records or -errno (-EAGAIN: none queued).
+   */
+  inotifyRead(fd: number, buf: Uint8Array, out: Int32Array): number;
+  /** IN_MODIFY, IN_ATTRIB, IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF,
+   * IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED, IN_ONLYDIR, IN_DONT_FOLLOW, IN_EXCL_UNLINK, IN_ISDIR (frozen). */
+  inotifyConstants: Record<string, number>;
+}
+
+// NB: declaration merging keeps each issue's addition to the addon's type in a block of its own.
+interface Addon extends NotifyCalls {}

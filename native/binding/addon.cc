@@ -48,6 +48,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_watch(env, exports, data);
   init_socket(env, exports);
   init_signal(env, exports);
+  init_notify(env, exports);
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags, "fdFlags"));
   return exports;
 }

@@ -1,6 +1,7 @@
 // The binding exercised from plain Node (no vitest), small enough to run under valgrind: see run-asan.sh.
-import { readdirSync, readlinkSync } from 'node:fs';
-import { constants } from 'node:os';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
@@ -368,6 +369,34 @@ async function signals() {
     await settled(before, `${mode}: worker's listener closed at thread exit`);
     check(addon.signalWatchers(SIGUSR2) === 0, `${mode}: its watcher is gone`);
   }
+// The inotify calls: a path string and the record buffers through the binding.
+function inotify() {
+  const before = fds();
+  const I = addon.inotifyConstants;
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-smoke-'));
+  const fd = addon.inotifyInit();
+  check(fd >= 0 && addon.fdFlags(fd) === (FLAG_CLOEXEC | FLAG_NONBLOCK), 'inotifyInit: CLOEXEC|NONBLOCK');
+  const wd = addon.inotifyAddWatch(fd, dir, I.IN_CREATE | I.IN_ONLYDIR);
+  check(wd >= 1, 'inotifyAddWatch');
+  check(addon.inotifyAddWatch(fd, `${dir}\0x`, I.IN_CREATE) === -constants.errno.EINVAL, 'a NUL in the path: EINVAL');
+  const buf = Buffer.alloc(1024);
+  const out = new Int32Array((1024 / 16) * 5);
+  check(addon.inotifyRead(fd, buf, out) === -constants.errno.EAGAIN, 'nothing queued: EAGAIN');
+  writeFileSync(join(dir, 'new-file'), '');
+  const n = addon.inotifyRead(fd, buf, out);
+  check(n === 1 && out[0] === wd && (out[1] & I.IN_CREATE) !== 0, `one IN_CREATE record, got ${n}`);
+  check(buf.toString('utf8', out[3], out[3] + out[4]) === 'new-file', 'its name');
+  let code;
+  try {
+    addon.inotifyRead(fd, buf, new Int32Array(8));
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_OUT_OF_RANGE', 'an output array too short throws');
+  check(addon.inotifyRmWatch(fd, wd) === 0 && addon.inotifyRmWatch(fd, wd) === -constants.errno.EINVAL, 'inotifyRmWatch');
+  check(addon.close(fd) === 0, 'close the inotify fd');
+  rmSync(dir, { recursive: true });
+  check(fds().size === before.size, 'no fd left behind by the inotify calls');
 }
 
 // An await on something that nothing keeps alive ends the process early: that is a failure, not a pass.
@@ -392,6 +421,7 @@ async function main() {
   await watched();
   sockets();
   await signals();
+  inotify();
   await workers();
   await settled(baseline, 'whole run');
   // Left open and embedded (unref'd) on purpose: the main thread's cleanup hook closes it at exit.

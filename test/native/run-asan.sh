@@ -30,6 +30,12 @@ echo "== signal_test (ASan + UBSan)"
   -o "$out/signal_test" test/native/signal_test.cc native/sys/*.cc -lpthread
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/signal_test"
+# ---- 1d. sys/inotify.h: the record parser and a live inotify fd, same sanitizers ---------------------------
+echo "== inotify_test (ASan + UBSan)"
+"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+  -o "$out/inotify_test" test/native/inotify_test.cc native/sys/*.cc
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$out/inotify_test"
 
 # ---- 2. the binding, from Node, under valgrind memcheck ---------------------------------------------------
 for f in build/Release/troupe.node dist/runtime/native.js; do
