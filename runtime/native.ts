@@ -135,7 +135,7 @@ export type NativeSockAddr =
   | { family: 'unix'; path: string };
 
 /**
- * Signal calls (issue: signals), keyed by a listener's eventfd (native/binding/signal.cc). Each returns a
+ * Signal calls, keyed by a listener's eventfd (native/binding/signal.cc). Each returns a
  * result >= 0 or -errno; argument errors throw as the socket calls'.
  */
 export interface SignalCalls {
@@ -157,7 +157,9 @@ export interface SignalCalls {
 
 // NB: merged into Addon here, apart from its declaration, so that additions of other modules do not collide.
 interface Addon extends SignalCalls {}
- * inotify calls (issue: notify), merged into the addon's type. Thin free functions like the socket calls:
+
+/**
+ * inotify calls, merged into the addon's type. Thin free functions like the socket calls:
  * a result >= 0 or -errno; only argument errors throw. The inotify fd is CLOEXEC|NONBLOCK; close it with
  * `close(fd)`, which frees every watch it holds.
  */
