@@ -150,6 +150,8 @@ export class Mailbox<M> {
 
   /** receive() as an async iterator's next(): { done: true } once closed. */
   next(): Promise<IteratorResult<unknown>> {
+    // NB: the hot path of every actor's `for await`: the oldest message, with nothing else to decide.
+    if (this.#head < this.#items.length) return Promise.resolve({ done: false, value: this.opened(this.#take(this.#head)) });
     return this.#receive(undefined, undefined, false, true) as Promise<IteratorResult<unknown>>;
   }
 
@@ -279,20 +281,31 @@ export class Mailbox<M> {
     } else {
       items.splice(k, 1); // selective receive: the others stay in order
     }
-    if (this.#roomWaiters !== undefined && this.size <= this.capacity >> 1) {
-      const rooms = this.#roomWaiters;
-      this.#roomWaiters = undefined;
-      for (const res of rooms) res();
+    // NB: room is given at half empty, not per slot: a sender blocked on a full mailbox then goes on with
+    // a run of sends that fit, instead of waiting again for every message (as a stream's 'drain').
+    if (this.size <= this.capacity >> 1) {
+      if (this.#roomWaiters !== undefined) {
+        const rooms = this.#roomWaiters;
+        this.#roomWaiters = undefined;
+        for (const res of rooms) res();
+      }
+      if (this.#senders !== undefined) this.#admit();
     }
-    // Room: the longest-waiting sender's message moves in now, so senders keep their order.
-    const s = this.#senders?.shift();
-    if (s !== undefined) {
-      if (this.#senders!.length === 0) this.#senders = undefined;
+    return m;
+  }
+
+  /** Moves waiting senders' messages in, longest-waiting first, while they fit (senders keep their order). */
+  #admit(): void {
+    const senders = this.#senders!;
+    let k = 0;
+    while (k < senders.length && this.size < this.capacity) {
+      const s = senders[k++]!;
       if (s.timer !== undefined) clearTimeout(s.timer);
       if (!this.#waiting() || !this.#handOff(s.msg)) this.#items.push(s.msg);
       s.resolve();
     }
-    return m;
+    senders.splice(0, k);
+    if (senders.length === 0) this.#senders = undefined;
   }
 }
 

@@ -53,6 +53,25 @@ describe('Mailbox', () => {
     expect(mb.tryPost(4)).toBe(false);
   });
 
+  it("'wait' lets blocked senders in at half empty, in the order they came, and not before", async () => {
+    const mb = new Mailbox<number>({ capacity: 4 });
+    for (let i = 1; i <= 4; i++) expect(mb.tryPost(i)).toBe(true);
+    const admitted: number[] = [];
+    const waits = [5, 6, 7].map((m) => mb.post(m).then(() => admitted.push(m)));
+    expect(await mb.receive()).toBe(1);
+    await sleep(5);
+    expect(admitted).toEqual([]); // 3 of 4: not yet
+    expect(mb.tryPost(99)).toBe(false); // nor does anyone jump the queue
+    expect(await mb.receive()).toBe(2);
+    await Promise.all(waits.slice(0, 2));
+    expect(admitted).toEqual([5, 6]); // at 2 of 4, as many as fit
+    expect(mb.size).toBe(4);
+    const rest: number[] = [];
+    for (let i = 0; i < 5; i++) rest.push((await mb.receive())!);
+    await waits[2];
+    expect(rest).toEqual([3, 4, 5, 6, 7]);
+  });
+
   it("'fail' refuses with ERR_MAILBOX_FULL", async () => {
     const mb = new Mailbox<number>({ capacity: 1, overflow: 'fail' });
     await mb.post(1);
