@@ -107,8 +107,12 @@ export class Wire {
     for (const fd of fds) addon.own(fd);
     if (this.#queue.length === 0) {
       const n = this.#send(buf, 0, fds);
-      if (n === buf.length) return true;
-      if (this.#closed || this.#peerGone) return true;
+      if (n === buf.length || this.#peerGone) return true;
+      if (this.#closed) {
+        // NB: a send that failed for good closed the wire, and these were in no queue for it to close.
+        for (const fd of fds) addon.close(fd);
+        return true;
+      }
       if (n > 0) fds = [];
       this.#queue.push({ buf, off: Math.max(0, n), fds: [...fds] });
     } else {
@@ -181,7 +185,13 @@ export class Wire {
   readonly #onReady = (events: number): void => {
     if (this.#closed) return;
     try {
-      if (events < 0) throw new SystemError(events, 'uv_poll');
+      if (events < 0) {
+        // An error on the socket (libuv stops the watch; a peer that closed with our bytes unread is
+        // ECONNRESET): what arrived before it is still read, and the read meets the end.
+        this.#readNow(true);
+        if (!this.#closed) throw new SystemError(events, 'uv_poll');
+        return;
+      }
       if ((events & WATCH_WRITE) !== 0) this.#drainNow();
       if ((events & WATCH_READ) !== 0 && !this.#closed && !this.#paused) this.#readNow();
     } catch (err) {
@@ -190,7 +200,8 @@ export class Wire {
     }
   };
 
-  #readNow(): void {
+  /** Reads until the socket is empty (a short read), or with `toEnd` until it says EAGAIN, EOF or an error. */
+  #readNow(toEnd = false): void {
     const buf = this.#rbuf!;
     for (;;) {
       const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
@@ -198,11 +209,13 @@ export class Wire {
         const count = this.#taken();
         this.#sink.data(Buffer.from(buf.subarray(0, n)));
         // A short read emptied the socket: libuv reports it again when there is more.
-        if ((n < buf.length && count < FDS_OUT.length - 1) || this.#closed || this.#paused) return;
+        if (this.#closed || (!toEnd && (this.#paused || (n < buf.length && count < FDS_OUT.length - 1)))) return;
       } else if (n === 0) {
         return this.close();
       } else if (n === EAGAIN) {
         return;
+      } else if (n === ECONNRESET) {
+        return this.close(); // the peer closed without reading all we sent: an end, as EOF
       } else if (n !== EINTR) {
         return this.close(new SystemError(n, 'recvmsg'));
       }
@@ -303,8 +316,8 @@ export class Wire {
           this.#sink.data(Buffer.from(buf.subarray(0, n)));
           // A short read emptied the socket: wait for more rather than ask the kernel to say EAGAIN.
           if (n < buf.length && count < FDS_OUT.length - 1 && !this.#closed && !this.#paused) await this.#ctl.waitFd(this.#fd, EPOLLIN);
-        } else if (n === 0) {
-          this.close();
+        } else if (n === 0 || n === ECONNRESET) {
+          this.close(); // ECONNRESET: the peer closed without reading all we sent; an end, as EOF
         } else if (n === EAGAIN) {
           await this.#ctl.waitFd(this.#fd, EPOLLIN);
         } else if (n !== EINTR) {
