@@ -41,25 +41,66 @@ export interface CellHost {
   expose(cell: Cell, obj: object): void;
 }
 
+/** What few actors use, out of the cell until first set: an idle actor stays small. */
+class Extras {
+  watchers: Watcher[] | undefined = undefined;
+  onExit: (() => void) | undefined = undefined;
+  exposed = false;
+  comlink: ((msg: unknown, token: AskToken) => void) | undefined = undefined;
+}
+
 /** One actor on its thread: its mailbox (it is one, to keep an idle actor small) and its state. */
 export class Cell extends Mailbox<unknown> {
   readonly ref: ActorRef;
   readonly host: CellHost;
-  /** Who to tell when it exits. */
-  watchers: Watcher[] | undefined;
   /** Asks taken from the mailbox and not answered yet: answered ERR_ACTOR_EXITED at exit. */
   openAsks: Set<AskToken> | undefined;
   /** The entry receive() returned last. */
   current: unknown;
   /** The ask taken last: what reply() answers (a message taken since, say a Down, does not change it). */
   currentAsk: AskToken | undefined;
-  exited = false;
+  #x: Extras | undefined;
+
+  /** Exited: the mailbox is closed (retire() closes it first). */
+  get exited(): boolean {
+    return this.closed;
+  }
+
+  /** Who to tell when it exits. */
+  get watchers(): Watcher[] | undefined {
+    return this.#x?.watchers;
+  }
+
+  set watchers(w: Watcher[] | undefined) {
+    if (w !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).watchers = w;
+  }
+
   /** Called once at exit (an exposed actor's behaviour waits for it). */
-  onExit: (() => void) | undefined;
+  get onExit(): (() => void) | undefined {
+    return this.#x?.onExit;
+  }
+
+  set onExit(f: (() => void) | undefined) {
+    (this.#x ??= new Extras()).onExit = f;
+  }
+
   /** Set by expose(): the actor lives on after its behaviour returns, until it exits. */
-  exposed = false;
+  get exposed(): boolean {
+    return this.#x?.exposed === true;
+  }
+
+  set exposed(on: boolean) {
+    (this.#x ??= new Extras()).exposed = on;
+  }
+
   /** Runs a comlink call (an ask tagged COMLINK) instead of queueing it. */
-  comlink: ((msg: unknown, token: AskToken) => void) | undefined;
+  get comlink(): ((msg: unknown, token: AskToken) => void) | undefined {
+    return this.#x?.comlink;
+  }
+
+  set comlink(f: ((msg: unknown, token: AskToken) => void) | undefined) {
+    (this.#x ??= new Extras()).comlink = f;
+  }
 
   constructor(ref: ActorRef, host: CellHost, mailbox: MailboxOptions | undefined) {
     super(mailbox);

@@ -33,6 +33,16 @@ interface Receiver<M> {
   iter: boolean;
 }
 
+/** A mailbox's rarely used state (see Mailbox.#w). */
+class Waits<M> {
+  receivers: Receiver<M>[] | undefined = undefined;
+  senders: Sender<M>[] | undefined = undefined;
+  rooms: (() => void)[] | undefined = undefined;
+  dropped = 0;
+}
+
+const NONE: unknown[] = [];
+
 interface Sender<M> {
   msg: M;
   resolve(): void;
@@ -52,18 +62,18 @@ interface Sender<M> {
 export class Mailbox<M> {
   readonly capacity: number;
   readonly overflow: Overflow;
-  #items: M[] = [];
+  // NB: the shared empty array until a message is queued: an actor that only ever had messages handed
+  // straight to it has none of its own.
+  #items: M[] = NONE as M[];
   #head = 0;
   #closed = false;
-  #dropped = 0;
   // NB: a plain waiting receiver (no match, no timeout: an idle actor) is just its resolve function;
   // another one waiting sits in a field; more go to an array.
   #wake: ((v: unknown) => void) | undefined;
   #wakeIter = false;
   #receiver: Receiver<M> | undefined;
-  #receivers: Receiver<M>[] | undefined;
-  #senders: Sender<M>[] | undefined;
-  #roomWaiters: (() => void)[] | undefined;
+  // More receivers, waiting senders, room waiters and the drop count: rare, so out of line (see Waits).
+  #w: Waits<M> | undefined;
 
   constructor(opts: MailboxOptions = {}) {
     const capacity = opts.capacity ?? 1024;
@@ -78,6 +88,35 @@ export class Mailbox<M> {
     this.overflow = overflow;
   }
 
+  get #receivers(): Receiver<M>[] | undefined {
+    return this.#w?.receivers;
+  }
+
+  set #receivers(v: Receiver<M>[] | undefined) {
+    if (v !== undefined || this.#w !== undefined) (this.#w ??= new Waits()).receivers = v;
+  }
+
+  get #senders(): Sender<M>[] | undefined {
+    return this.#w?.senders;
+  }
+
+  set #senders(v: Sender<M>[] | undefined) {
+    if (v !== undefined || this.#w !== undefined) (this.#w ??= new Waits()).senders = v;
+  }
+
+  get #roomWaiters(): (() => void)[] | undefined {
+    return this.#w?.rooms;
+  }
+
+  set #roomWaiters(v: (() => void)[] | undefined) {
+    if (v !== undefined || this.#w !== undefined) (this.#w ??= new Waits()).rooms = v;
+  }
+
+  #push(msg: M): void {
+    if (this.#items === NONE) this.#items = [];
+    this.#items.push(msg);
+  }
+
   /** Messages waiting. */
   get size(): number {
     return this.#items.length - this.#head;
@@ -85,7 +124,7 @@ export class Mailbox<M> {
 
   /** Messages dropped by the 'drop-oldest' policy so far. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#w?.dropped ?? 0;
   }
 
   get closed(): boolean {
@@ -126,16 +165,16 @@ export class Mailbox<M> {
       if (this.overflow !== 'drop-oldest') return false;
       this.#items[this.#head] = undefined as M;
       this.#head++;
-      this.#dropped++;
+      (this.#w ??= new Waits()).dropped++;
     }
-    this.#items.push(msg);
+    this.#push(msg);
     return true;
   }
 
   /** Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost). */
   force(msg: M): boolean {
     if (this.#closed) return false;
-    if (!this.#waiting() || !this.#handOff(msg)) this.#items.push(msg);
+    if (!this.#waiting() || !this.#handOff(msg)) this.#push(msg);
     return true;
   }
 
@@ -169,7 +208,7 @@ export class Mailbox<M> {
     if (this.#closed) return [];
     this.#closed = true;
     const left = this.#items.slice(this.#head);
-    this.#items = [];
+    this.#items = NONE as M[];
     this.#head = 0;
     const wake = this.#wake;
     this.#wake = undefined;
@@ -301,7 +340,7 @@ export class Mailbox<M> {
     while (k < senders.length && this.size < this.capacity) {
       const s = senders[k++]!;
       if (s.timer !== undefined) clearTimeout(s.timer);
-      if (!this.#waiting() || !this.#handOff(s.msg)) this.#items.push(s.msg);
+      if (!this.#waiting() || !this.#handOff(s.msg)) this.#push(s.msg);
       s.resolve();
     }
     senders.splice(0, k);

@@ -110,16 +110,19 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     return ref;
   }
 
-  // NB: a promise chain rather than a controller Task or an async frame: an idle actor is its cell, its
-  // behaviour's frame and one reaction.
+  // NB: the behaviour's own promise and one reaction on it, rather than a controller Task or an async
+  // frame around it: an idle actor is its cell, its behaviour's frame and that reaction. The behaviour
+  // starts on a microtask, after spawn has returned its ref.
   #run(cell: Cell, def: ActorDefinition<any, any>, init: unknown): void {
-    RESOLVED.then(() => def.behavior(new ActorContext(cell), init)).then(
-      () => {
-        if (!cell.exposed || cell.exited) return this.retire(cell, 'normal');
-        cell.onExit = () => this.retire(cell, 'normal');
-      },
-      (err: unknown) => this.retire(cell, err instanceof ExitSignal ? err.reason : err),
-    );
+    queueMicrotask(() => {
+      let done: unknown;
+      try {
+        done = def.behavior(new ActorContext(cell), init);
+      } catch (err) {
+        return behaviourFailed.call(cell, err);
+      }
+      Promise.resolve(done).then(behaviourReturned.bind(cell), behaviourFailed.bind(cell));
+    });
   }
 
   spawn(def: unknown, init: unknown, opts: unknown): Promise<ActorRef> {
@@ -138,10 +141,11 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   /** Ends cell with reason: its mailbox closes, its asks reject, its watchers hear. */
   retire(cell: Cell, reason: unknown): void {
     if (cell.exited) return;
-    cell.exited = true;
+    // NB: closing the mailbox is what marks the cell exited.
+    const left = cell.mailbox.close();
     this.cells.delete(cell.ref.serial);
     const err = exited(cell.ref, isNormal(reason) ? undefined : reason);
-    for (const item of cell.mailbox.close()) {
+    for (const item of left) {
       if (item instanceof Special && item.ask !== undefined) this.reply(item.ask, false, err);
       closeHandles(item);
     }
@@ -558,4 +562,16 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
 
 function threadGone(thread: number, cause?: unknown): RuntimeError {
   return new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is gone`, cause !== undefined ? { cause } : undefined);
+}
+
+// The reaction to an actor's behaviour settling (bound to its cell: two bound functions are smaller than
+// two closures and their context, per idle actor).
+function behaviourReturned(this: Cell): void {
+  const node = this.host as ActorNode;
+  if (!this.exposed || this.exited) return node.retire(this, 'normal');
+  this.onExit = () => node.retire(this, 'normal');
+}
+
+function behaviourFailed(this: Cell, err: unknown): void {
+  (this.host as ActorNode).retire(this, err instanceof ExitSignal ? err.reason : err);
 }
