@@ -18,14 +18,26 @@ export interface SpawnOptions {
 /** Requests a node serves for other threads (CALL envelopes). */
 export type Service = (args: unknown[], from: number, id: number) => unknown;
 
-interface PendingAsk {
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  thread: number;
-  gen: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** For timeouts the sweep checks (SWEEP_FROM_MS and longer). */
-  deadline?: number;
+/** An ask (or a call) waiting for its answer. */
+class PendingAsk {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  constructor(
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: unknown) => void,
+    readonly thread: number,
+    readonly gen: number,
+    /** For timeouts the sweep checks (SWEEP_FROM_MS and longer); Infinity for none. */
+    readonly deadline: number,
+  ) {}
+}
+
+// NB: one executor for every ask's promise rather than a closure per ask: it leaves the promise's settle
+// functions here, and the caller takes them at once.
+let takenResolve: ((v: unknown) => void) | undefined;
+let takenReject: ((e: unknown) => void) | undefined;
+function takeSettlers(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
 }
 
 /** A comlink call: an ask whose message is `{ [COMLINK]: message }`. */
@@ -241,19 +253,25 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   }
 
   ask(ref: ActorRef, msg: unknown, timeoutMs: number | undefined): Promise<unknown> {
+    const bad = badTimeout(timeoutMs);
+    if (bad !== undefined) return Promise.reject(bad);
     this.msgsOut++;
-    return this.#pending(ref.thread, ref.gen, timeoutMs, undefined, (id) => {
-      const token: AskToken = { thread: this.thread, id };
-      if (ref.thread === this.thread) {
+    const promise = new Promise(takeSettlers);
+    const id = this.#open(ref.thread, ref.gen, timeoutMs ?? ASK_TIMEOUT_MS, undefined);
+    try {
+      if (ref.thread !== this.thread) {
+        const link = this.#linkFor(ref);
+        if (link === undefined) this.#settle(id, false, exited(ref));
+        else link.ask(ref.serial, ref.gen, id, msg);
+      } else {
         const cell = this.#live(ref);
-        if (cell === undefined) return this.#settle(id, false, exited(ref));
-        this.#postAsk(cell, msg, token);
-        return;
+        if (cell === undefined) this.#settle(id, false, exited(ref));
+        else this.#postAsk(cell, msg, { thread: this.thread, id });
       }
-      const link = this.#linkFor(ref);
-      if (link === undefined) return this.#settle(id, false, exited(ref));
-      link.ask(ref.serial, ref.gen, id, msg);
-    });
+    } catch (err) {
+      this.#settle(id, false, err);
+    }
+    return promise;
   }
 
   /** Calls a service of thread `thread`'s node; settles like an ask. */
@@ -264,39 +282,40 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       return Promise.resolve().then(() => fn(args, this.thread, 0));
     }
     const link = this.links.get(thread);
-    return this.#pending(thread, link?.peerGen ?? -1, Infinity, signal, (id) => {
-      if (link === undefined || link.closed) return this.#settle(id, false, new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is not running`));
-      link.send([K.CALL, id, method, args]);
-      signal?.addEventListener('abort', () => this.links.get(thread)?.send([K.CALL, 0, 'abort', [id]]), { once: true });
-    });
+    const promise = new Promise(takeSettlers);
+    const id = this.#open(thread, link?.peerGen ?? -1, Infinity, signal);
+    try {
+      if (link === undefined || link.closed) {
+        this.#settle(id, false, new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is not running`));
+      } else if (this.#asks.has(id)) {
+        link.send([K.CALL, id, method, args]);
+        signal?.addEventListener('abort', () => this.links.get(thread)?.send([K.CALL, 0, 'abort', [id]]), { once: true });
+      }
+    } catch (err) {
+      this.#settle(id, false, err);
+    }
+    return promise;
   }
 
-  #pending(thread: number, gen: number, timeoutMs: number | undefined, signal: AbortSignal | undefined, start: (id: number) => void): Promise<unknown> {
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-      return Promise.reject(Object.assign(new RangeError(`The value of "timeoutMs" is out of range. It must be >= 0. Received ${timeoutMs}`), { code: 'ERR_OUT_OF_RANGE' }));
+  /**
+   * Registers the promise just made with takeSettlers as waiting for an answer from thread/gen, for up to
+   * t ms (Infinity: no limit) or until signal aborts; its id.
+   */
+  #open(thread: number, gen: number, t: number, signal: AbortSignal | undefined): number {
+    const id = ++this.#askSeq;
+    const sweep = t >= SWEEP_FROM_MS && t !== Infinity;
+    const p = new PendingAsk(takenResolve!, takenReject!, thread, gen, sweep ? performance.now() + t : Infinity);
+    takenResolve = takenReject = undefined;
+    this.#asks.set(id, p);
+    if (sweep) this.#sweepSoon();
+    else if (t !== Infinity) p.timer = setTimeout(() => this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask')), t);
+    if (signal !== undefined) {
+      // As Node's own APIs: an AbortError ('ABORT_ERR') whose cause is the signal's reason.
+      const aborted = (): void => this.#settle(id, false, new AbortError(undefined, { cause: signal.reason }));
+      if (signal.aborted) aborted();
+      else signal.addEventListener('abort', aborted, { once: true });
     }
-    const t = timeoutMs ?? ASK_TIMEOUT_MS;
-    return new Promise((resolve, reject) => {
-      const id = ++this.#askSeq;
-      const p: PendingAsk = { resolve, reject, thread, gen, timer: undefined };
-      this.#asks.set(id, p);
-      if (t < SWEEP_FROM_MS) p.timer = setTimeout(() => this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask')), t);
-      else if (t !== Infinity) {
-        p.deadline = performance.now() + t;
-        this.#sweepSoon();
-      }
-      if (signal !== undefined) {
-        // As Node's own APIs: an AbortError ('ABORT_ERR') whose cause is the signal's reason.
-        const aborted = (): void => this.#settle(id, false, new AbortError(undefined, { cause: signal.reason }));
-        if (signal.aborted) return aborted();
-        signal.addEventListener('abort', aborted, { once: true });
-      }
-      try {
-        start(id);
-      } catch (err) {
-        this.#settle(id, false, err);
-      }
-    });
+    return id;
   }
 
   #sweepSoon(): void {
@@ -305,7 +324,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       const now = performance.now();
       let timed = 0;
       for (const [id, p] of this.#asks) {
-        if (p.deadline === undefined) continue;
+        if (p.deadline === Infinity) continue;
         if (p.deadline <= now) this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask'));
         else timed++;
       }
@@ -574,4 +593,10 @@ function behaviourReturned(this: Cell): void {
 
 function behaviourFailed(this: Cell, err: unknown): void {
   (this.host as ActorNode).retire(this, err instanceof ExitSignal ? err.reason : err);
+}
+
+/** The error for a bad ask timeout, if it is one. */
+function badTimeout(timeoutMs: unknown): RangeError | undefined {
+  if (timeoutMs === undefined || (typeof timeoutMs === 'number' && timeoutMs >= 0)) return undefined;
+  return Object.assign(new RangeError(`The value of "timeoutMs" is out of range. It must be >= 0. Received ${String(timeoutMs)}`), { code: 'ERR_OUT_OF_RANGE' });
 }
