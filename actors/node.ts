@@ -26,9 +26,12 @@ class PendingAsk {
     readonly reject: (e: unknown) => void,
     readonly thread: number,
     readonly gen: number,
-    /** For timeouts the sweep checks (SWEEP_FROM_MS and longer); Infinity for none. */
-    readonly deadline: number,
+    /** A timeout the sweep checks (SWEEP_FROM_MS and longer), or 0. */
+    readonly sweepMs: number,
   ) {}
+
+  /** Set by the first sweep that sees the ask: it times out sweepMs after that (never early, at most a sweep late). */
+  deadline = 0;
 }
 
 // NB: one executor for every ask's promise rather than a closure per ask: it leaves the promise's settle
@@ -45,7 +48,7 @@ export const COMLINK = '\0troupe:comlink';
 /** ask()'s default timeout, as Erlang's gen_server:call. */
 export const ASK_TIMEOUT_MS = 5000;
 // NB: a timer per ask costs a fifth of a local round trip; long timeouts (the default among them) are
-// checked by one sweep instead, to within SWEEP_MS.
+// checked by one sweep instead: never early, and at most two sweeps (2 × SWEEP_MS) late.
 const SWEEP_FROM_MS = 1000;
 const SWEEP_MS = 100;
 const RESOLVED = Promise.resolve();
@@ -303,8 +306,9 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
    */
   #open(thread: number, gen: number, t: number, signal: AbortSignal | undefined): number {
     const id = ++this.#askSeq;
+    // NB: no clock read per ask: the sweep dates an ask when it first sees it (see PendingAsk.deadline).
     const sweep = t >= SWEEP_FROM_MS && t !== Infinity;
-    const p = new PendingAsk(takenResolve!, takenReject!, thread, gen, sweep ? performance.now() + t : Infinity);
+    const p = new PendingAsk(takenResolve!, takenReject!, thread, gen, sweep ? t : 0);
     takenResolve = takenReject = undefined;
     this.#asks.set(id, p);
     if (sweep) this.#sweepSoon();
@@ -324,9 +328,13 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       const now = performance.now();
       let timed = 0;
       for (const [id, p] of this.#asks) {
-        if (p.deadline === Infinity) continue;
-        if (p.deadline <= now) this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask'));
-        else timed++;
+        if (p.sweepMs === 0) continue;
+        if (p.deadline === 0) p.deadline = now + p.sweepMs;
+        else if (p.deadline <= now) {
+          this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask'));
+          continue;
+        }
+        timed++;
       }
       if (timed === 0) {
         clearInterval(this.#sweeper);
