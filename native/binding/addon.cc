@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_async_cleanup_hook(env, on_env_cleanup, data, nullptr);
   init_poller(env, exports, data);
   init_socket(env, exports);
+  init_tls(env, exports);
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags, "fdFlags"));
   return exports;
 }

@@ -26,6 +26,8 @@ AddonData* addon_data(Napi::Env env);
 void init_poller(Napi::Env env, Napi::Object exports, AddonData* data);
 // The socket calls (socket.cc): stateless free functions and their constants.
 void init_socket(Napi::Env env, Napi::Object exports);
+// The TLS classes (tls.cc): TlsContext and TlsSession over OpenSSL.
+void init_tls(Napi::Env env, Napi::Object exports);
 // Called by a poller's uv handle once it is closed during teardown.
 void handle_closed(AddonData* data);
 
