@@ -45,8 +45,8 @@ int passphrase_cb(char* buf, int size, int /*rwflag*/, void* u) {
   return n;
 }
 
-// Client certificates are checked after the handshake (the runtime decides what a failure means), as
-// Node does: the handshake itself accepts any chain.
+// Certificates are checked after the handshake (the runtime decides what a failure means), as Node
+// does: the handshake itself accepts any chain.
 int accept_any(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
 
 }  // namespace
@@ -80,7 +80,10 @@ TlsContext::TlsContext(bool server) : server_(server) {
   // NB: a peer that closes without close_notify after the handshake ends the stream (EOF), as most
   // servers do; before the handshake's end it is a reset (TlsSession::fail).
   SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);  // a client checks the result after the handshake
+  // NB: a client checks the verification result after the handshake. The callback lets verification run
+  // to its end, so the result is the last problem found, as Node reports it (an untrusted leaf alone is
+  // UNABLE_TO_VERIFY_LEAF_SIGNATURE, not the UNABLE_TO_GET_ISSUER_CERT_LOCALLY a stop at the first gives).
+  SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, accept_any);
 }
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
@@ -329,8 +332,9 @@ int TlsSession::fail(int rc) {
       ERR_clear_error();
       return -EAGAIN;
     case SSL_ERROR_ZERO_RETURN:
+      // close_notify: the end of the stream, or the peer giving up before the handshake's end.
       ERR_clear_error();
-      return 0;
+      return done_ ? 0 : -ECONNRESET;
     default:
       break;
   }
