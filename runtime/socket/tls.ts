@@ -1,6 +1,7 @@
 // TLS for sockets: options and the contexts they make, the session a socket reads and writes through, the
 // handshake with peer verification, and what checktls() reports.
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity as nodeCheckServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls';
 import { EPOLLIN, EPOLLOUT, addon, type NativeTlsContext, type NativeTlsError, type NativeTlsSession } from '../native.js';
@@ -23,7 +24,7 @@ export interface TlsOptions {
   /** Private key, PEM; `passphrase` decrypts an encrypted one. A server needs one. */
   key?: Pem | Pem[];
   passphrase?: string;
-  /** Certificates to trust instead of Node's bundled root CAs (`tls.rootCertificates`). */
+  /** Certificates to trust instead of Node's default: its root CAs and those NODE_EXTRA_CA_CERTS names. */
   ca?: Pem | Pem[];
   /**
    * SNI name a client sends. Default: the host given to `Socket.connect` unless it is an IP address, as
@@ -129,6 +130,18 @@ function lazyConfig(opts: TlsOptions, server: boolean): TlsConfig {
 
 let roots: Buffer | undefined;
 
+/** What Node trusts by default: its bundled root CAs, and the PEM file NODE_EXTRA_CA_CERTS names. */
+function defaultCas(): Buffer {
+  let extra = '';
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  try {
+    if (file) extra = readFileSync(file, 'utf8');
+  } catch {
+    // Node warns about an unreadable file once, at startup; it is not this socket's error.
+  }
+  return Buffer.from([...rootCertificates, extra].join('\n'));
+}
+
 /** @throws RuntimeError ERR_OSSL_… / ERR_SSL_… (a bad PEM, a key that does not match the cert, …) */
 function makeContext(o: TlsOptions, server: boolean): NativeTlsContext {
   const ctx = new addon.TlsContext(server);
@@ -137,7 +150,7 @@ function makeContext(o: TlsOptions, server: boolean): NativeTlsContext {
   };
   if (!ctx.ok()) ok(EPROTO);
   if (o.ca !== undefined) for (const pem of pems(o.ca, 'ca')) ok(ctx.ca(pem));
-  else if (!server || o.requestCert) ok(ctx.ca((roots ??= Buffer.from(rootCertificates.join('\n')))));
+  else if (!server || o.requestCert) ok(ctx.ca((roots ??= defaultCas())));
   if (o.cert !== undefined) ok(ctx.cert(Buffer.concat(pems(o.cert, 'cert').map((p) => Buffer.concat([p, NL])))));
   if (o.key !== undefined) for (const pem of pems(o.key, 'key')) ok(ctx.key(pem, o.passphrase ?? ''));
   if (o.ciphers !== undefined) {
