@@ -16,7 +16,7 @@ import { BitCursor } from './pack.js';
 import { bindListen, check, dial } from './setup.js';
 import type { ConnectOptions, ListenOptions, ReadOptions, SocketOptions } from './options.js';
 import { decodeFrame, encodeFrame } from './transfer.js';
-import { TlsLayer, tlsConfig, type TlsConfig, type TlsInfo, type TlsOptions } from './tls.js';
+import { startTls, tlsConfig, type TlsConfig, type TlsInfo, type TlsLayer, type TlsOptions } from './tls.js';
 
 export type { Format } from './input.js';
 export type { SockAddr, SocketType } from './address.js';
@@ -95,7 +95,7 @@ export class Socket implements AsyncDisposable {
   static connect(a: string | ConnectOptions, port?: number, more?: ConnectOptions): Socket {
     const [s, opts, type] = Socket.#unbound<ConnectOptions>(a, port, more);
     const tls = opts.tls === undefined || opts.tls === false ? undefined : tlsConfig(opts.tls === true ? undefined : opts.tls, 'opts.tls');
-    tls?.context(); // a bad key or certificate throws here, at once
+    tls?.context(); // a bad key or certificate throws before any descriptor exists
     s.#host = opts.host;
     const now = resolveNow(opts);
     const ch = s.#ch;
@@ -138,13 +138,11 @@ export class Socket implements AsyncDisposable {
   // ---- TLS --------------------------------------------------------------------------------------------------
 
   /**
-   * Starts TLS on the connection and waits for the handshake (one deadline), as the original: with output
-   * mode 'a' buffered output goes out first in cleartext, with input mode 'p' input already buffered is
-   * replayed into the handshake. Once done, reads and writes carry plaintext through TLS; a second call is
-   * a no-op. A client verifies the peer by default (`rejectUnauthorized`).
-   * @throws TypeError for bad options, RuntimeError ERR_OSSL_… for bad keys and certificates (both
-   *   synchronously); then rejects with the handshake's error
-   *   (TlsLayer.handshake), ETIMEDOUT (the handshake goes on: call again to wait more), ERR_HANDLE_CLOSED.
+   * Starts TLS (after a pending connect) and waits for the handshake, one deadline; a second call is a
+   * no-op. Output mode 'a' sends buffered output first in cleartext; input mode 'p' replays input already
+   * buffered into the handshake. A client verifies the peer by default. See tls.ts for the options.
+   * @throws TypeError for bad options, ERR_OSSL_… for bad keys and certificates (synchronously); rejects with
+   *   the handshake's error (TlsLayer.handshake) or ETIMEDOUT (the handshake goes on: call again to wait).
    */
   starttls(opts?: TlsOptions, timeoutMs?: number): Promise<this> {
     const cfg = tlsConfig(opts);
@@ -156,29 +154,14 @@ export class Socket implements AsyncDisposable {
     return this.#ch.settled(deadline, 'starttls').then(() => this);
   }
 
-  /** Starts TLS now, or after a pending connect: I/O waits for the handshake as for a connect. */
   #begintls(cfg: TlsConfig): void {
-    cfg.context(); // a bad key or certificate throws here, at once
+    startTls(this.#ch, cfg, this.#host, async (layer) => {
+      if (this.#cfg.outMode.autoflush) await this.#flushUpTo(this.#out.length, Infinity, 'starttls');
+      if (this.#cfg.inMode.pushback && this.#in.length > 0) layer.pushback(this.#in.take(this.#in.length));
+      this.#tls = layer;
+      this.#drained = false; // the handshake may read ahead into the session
+    });
     this.#tlsStarted = true;
-    const ch = this.#ch;
-    const connecting = ch.connecting; // never rejects: its failure is in connectError
-    ch.begin(
-      (async () => {
-        if (connecting !== undefined) await connecting;
-        if (ch.connectError !== undefined) throw ch.connectError;
-        ch.usable();
-        await this.#handshake(new TlsLayer(cfg, ch.fd, this.#host));
-      })(),
-    );
-  }
-
-  /** Cleartext output out (mode 'a'), buffered input into TLS (mode 'p'), then the handshake. */
-  async #handshake(layer: TlsLayer): Promise<void> {
-    if (this.#cfg.outMode.autoflush) await this.#flushUpTo(this.#out.length, Infinity, 'starttls');
-    if (this.#cfg.inMode.pushback && this.#in.length > 0) layer.pushback(this.#in.take(this.#in.length));
-    this.#tls = layer;
-    this.#drained = false; // the handshake may have read ahead into the session
-    await layer.handshake(this.#ch);
   }
 
   /** The TLS connection's state once its handshake is over (also when the peer was refused), else null. */

@@ -188,6 +188,27 @@ function alpnWire(v: string[] | Uint8Array, name: string): Buffer {
 }
 
 /**
+ * Begins TLS on a socket's channel, after its pending connect if any: `prepare` runs first (the socket
+ * flushes cleartext and hands over buffered input, then reads and writes through the layer), then the
+ * handshake, all in the background the socket's I/O waits for as for a connect (Channel.begin).
+ * @throws RuntimeError ERR_OSSL_… / ERR_SSL_… at once when the options make no context.
+ */
+export function startTls(ch: Channel, cfg: TlsConfig, host: string | undefined, prepare: (layer: TlsLayer) => Promise<void>): void {
+  cfg.context();
+  const connecting = ch.connecting; // never rejects: its failure is in connectError
+  ch.begin(
+    (async () => {
+      if (connecting !== undefined) await connecting;
+      if (ch.connectError !== undefined) throw ch.connectError;
+      ch.usable();
+      const layer = new TlsLayer(cfg, ch.fd, host);
+      await prepare(layer);
+      await layer.handshake(ch);
+    })(),
+  );
+}
+
+/**
  * A socket's TLS connection: the native session it reads and writes through once the handshake is done.
  * @internal Made by Socket.starttls and Socket.connect({ tls }).
  */
