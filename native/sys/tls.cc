@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kStaging = 64 * 1024;
 // The most plaintext in one record: smaller writes are gathered up to this.
 constexpr size_t kRecord = 16 * 1024;
+// What a record adds to its plaintext at most: header, content type, tag (and padding, for old ciphers).
+constexpr size_t kRecordOverhead = 512;
 
 // A BIO over a PEM text (read-only, no copy).
 struct PemBio {
@@ -80,6 +82,7 @@ TlsContext::TlsContext(bool server) : server_(server) {
   // NB: a peer that closes without close_notify after the handshake ends the stream (EOF), as most
   // servers do; before the handshake's end it is a reset (TlsSession::fail).
   SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
   // NB: a client checks the verification result after the handshake. The callback lets verification run
   // to its end, so the result is the last problem found, as Node reports it (an untrusted leaf alone is
   // UNABLE_TO_VERIFY_LEAF_SIGNATURE, not the UNABLE_TO_GET_ISSUER_CERT_LOCALLY a stop at the first gives).
@@ -231,13 +234,16 @@ int TlsSession::set_servername(const std::string& name) {
 
 void TlsSession::push_back(const uint8_t* data, size_t len) {
   if (len == 0) return;
-  // Keep what is staged (nothing, before the first handshake step), then the new bytes.
-  std::vector<uint8_t> next(in_.begin() + in_head_, in_.begin() + in_tail_);
-  next.insert(next.end(), data, data + len);
-  in_tail_ = next.size();
-  in_head_ = 0;
-  next.resize(std::max(next.size(), kStaging));
+  // What is staged (nothing, before the first handshake step), then the new bytes.
+  size_t kept = in_tail_ - in_head_;
+  size_t cap = std::max(kept + len, kStaging);
+  std::unique_ptr<uint8_t[]> next(new uint8_t[cap]);
+  if (kept > 0) memcpy(next.get(), in_.get() + in_head_, kept);
+  memcpy(next.get() + kept, data, len);
   in_ = std::move(next);
+  in_cap_ = cap;
+  in_head_ = 0;
+  in_tail_ = kept + len;
 }
 
 int TlsSession::bio_read(BIO* b, char* buf, int len) {
@@ -246,10 +252,13 @@ int TlsSession::bio_read(BIO* b, char* buf, int len) {
   if (len <= 0) return 0;
   if (s->in_head_ == s->in_tail_) {
     if (s->eof_) return 0;
-    if (s->in_.empty()) s->in_.resize(kStaging);
+    if (!s->in_) {
+      s->in_.reset(new uint8_t[kStaging]);  // NB: uninitialized: recv fills what is used
+      s->in_cap_ = kStaging;
+    }
     ssize_t n;
     do {
-      n = ::recv(s->fd_, s->in_.data(), s->in_.size(), MSG_DONTWAIT);
+      n = ::recv(s->fd_, s->in_.get(), s->in_cap_, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n == 0) {
       s->eof_ = true;
@@ -258,6 +267,8 @@ int TlsSession::bio_read(BIO* b, char* buf, int len) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         BIO_set_retry_read(b);
+        s->in_.reset();  // the fd ran dry: an idle session keeps no staging buffer
+        s->in_cap_ = 0;
       } else {
         s->io_errno_ = errno;
       }
@@ -267,7 +278,7 @@ int TlsSession::bio_read(BIO* b, char* buf, int len) {
     s->in_tail_ = static_cast<size_t>(n);
   }
   size_t take = std::min(static_cast<size_t>(len), s->in_tail_ - s->in_head_);
-  memcpy(buf, s->in_.data() + s->in_head_, take);
+  memcpy(buf, s->in_.get() + s->in_head_, take);
   s->in_head_ += take;
   return static_cast<int>(take);
 }
@@ -312,8 +323,8 @@ ssize_t TlsSession::flush() {
       return n < 0 ? -errno : -EIO;
     }
   }
-  if (out_head_ == out_.size()) {
-    out_.clear();
+  if (out_head_ == out_.size() && out_.capacity() > 0) {
+    std::vector<uint8_t>().swap(out_);  // all sent: an idle session keeps no queue
     out_head_ = 0;
   }
   return static_cast<ssize_t>(queued());
@@ -410,9 +421,14 @@ ssize_t TlsSession::write(const iovec* iov, int count) {
   if (f < 0) return f;
   if (f > 0) return again();
   ERR_clear_error();
-  if (stage_.size() < kRecord) stage_.resize(kRecord);
-  size_t total = 0;   // plaintext encrypted
-  size_t staged = 0;  // plaintext gathered in stage_, not yet encrypted
+  uint8_t stage[kRecord];  // small writes gathered into one record
+  size_t want = 0;
+  for (int i = 0; i < count && want < kMaxWrite; i++) want += iov[i].iov_len;
+  // The ciphertext in one allocation: the plaintext and each record's header and tag.
+  want = std::min(want, kMaxWrite);
+  out_.reserve(want + (want / kRecord + 1) * kRecordOverhead);
+  size_t total = 0;        // plaintext encrypted
+  size_t staged = 0;       // plaintext gathered in stage, not yet encrypted
   int rc = 0;
   for (int i = 0; i < count && rc == 0 && total + staged < kMaxWrite; i++) {
     const auto* p = static_cast<const uint8_t*>(iov[i].iov_base);
@@ -428,19 +444,19 @@ ssize_t TlsSession::write(const iovec* iov, int count) {
         n -= whole;
       } else {
         size_t c = std::min(n, kRecord - staged);
-        memcpy(stage_.data() + staged, p, c);
+        memcpy(stage + staged, p, c);
         staged += c;
         p += c;
         n -= c;
         if (staged == kRecord) {
-          rc = encrypt(stage_.data(), staged);
+          rc = encrypt(stage, staged);
           if (rc == 0) total += staged, staged = 0;
         }
       }
     }
   }
   if (rc == 0 && staged > 0) {
-    rc = encrypt(stage_.data(), staged);
+    rc = encrypt(stage, staged);
     if (rc == 0) total += staged;
   }
   f = flush();

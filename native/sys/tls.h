@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,15 +141,15 @@ class TlsSession {
   int io_errno_ = 0;   // the fd's last error other than EAGAIN
   int want_ = kWantRead;
   int pending_ = 0;    // an error met after some plaintext was returned: reported by the next read
-  // Ciphertext read from the fd and not yet taken by OpenSSL: in_[in_head_, in_tail_).
-  std::vector<uint8_t> in_;
+  // Ciphertext read from the fd and not yet taken by OpenSSL: in_[in_head_, in_tail_) of in_cap_ bytes.
+  // NB: allocated when a read needs it and freed once the fd runs dry, so an idle session holds none.
+  std::unique_ptr<uint8_t[]> in_;
+  size_t in_cap_ = 0;
   size_t in_head_ = 0;
   size_t in_tail_ = 0;
   // Ciphertext for the fd: out_[out_head_, end).
   std::vector<uint8_t> out_;
   size_t out_head_ = 0;
-  // Small writes gathered into one record.
-  std::vector<uint8_t> stage_;
   TlsError error_;
 };
 
