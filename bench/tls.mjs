@@ -1,6 +1,6 @@
 // TLS bench: bulk throughput over troupe's starttls sockets against Node's tls, side by side.
 //
-// Usage: npm run bench:tls      (= node bench/tls.mjs: 3 runs of every variant, 64 MiB each way)
+// Usage: npm run bench:tls      (= node bench/tls.mjs: 3 runs of every variant, 256 MiB each way)
 //        node bench/tls.mjs --runs 5 --mib 128
 //
 // Each run is a fresh process with both ends of one loopback TCP connection in it: the client sends `mib`
@@ -187,7 +187,7 @@ async function nodeTls() {
 // ---- parent --------------------------------------------------------------------------------------------
 
 function options() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, mib: { type: 'string', default: '64' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, mib: { type: 'string', default: '256' } } });
   const o = { runs: Number(values.runs), mib: Number(values.mib) };
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   if (!(o.mib > 0)) throw new Error(`--mib must be positive, got ${values.mib}`);
