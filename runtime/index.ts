@@ -10,6 +10,7 @@ export type { Pollable } from './waiter.js';
 export { Socket } from './socket/socket.js';
 export type { Detached as DetachedSocket } from './socket/socket.js';
 export type { ConnectOptions, Format, ListenOptions, ReadOptions, SockAddr, SocketOptions, SocketType } from './socket/socket.js';
+export type { TlsInfo, TlsOptions, TlsVersion } from './socket/socket.js';
 export { Thread, thread } from './thread.js';
 export type { ThreadEntry } from './thread.js';
 export { SignalListener, signal } from './signal.js';

@@ -29,7 +29,7 @@ export interface NativeWatch {
 export const WATCH_READ = 1;
 export const WATCH_WRITE = 2;
 
-interface Addon extends SocketCalls {
+interface Addon extends SocketCalls, TlsCalls {
   Poller: new () => NativePoller;
   Watch: new (fd: number, onReady: (events: number) => void) => NativeWatch;
   fdFlags(fd: number): number;
@@ -61,7 +61,7 @@ export const FLAG_CLOEXEC = 1;
 export const FLAG_NONBLOCK = 2;
 
 /**
- * Socket calls (issue: sockets). Thin free functions on numbers and caller-owned buffers: each returns a
+ * Socket calls. Thin free functions on numbers and caller-owned buffers: each returns a
  * result >= 0 or -errno; none blocks, none retries (EAGAIN comes back as -11). Every fd they create is
  * CLOEXEC|NONBLOCK. Addresses: family AF_INET/AF_INET6 with a numeric host and a port, or AF_UNIX with a
  * path (a leading '\0' names the abstract namespace).
@@ -181,5 +181,77 @@ export interface NotifyCalls {
   inotifyConstants: Record<string, number>;
 }
 
-// NB: declaration merging keeps each issue's addition to the addon's type in a block of its own.
+// NB: declaration merging keeps each module's addition to the addon's type in a block of its own.
 interface Addon extends NotifyCalls {}
+
+/**
+ * TLS over OpenSSL as Node exports it. A context is one side's configuration; a session is
+ * one connection over a socket fd, which stays the caller's. Results as the socket calls: >= 0 or -errno,
+ * -EAGAIN to wait (want() says for what: 1 input, 2 writability), -EPROTO for an OpenSSL error (error()).
+ */
+export interface TlsCalls {
+  TlsContext: new (server: boolean) => NativeTlsContext;
+  TlsSession: new (ctx: NativeTlsContext, fd: number) => NativeTlsSession;
+}
+
+/** The first OpenSSL error of a failed call: library number (ERR_LIB_SSL = 20), reason text, message. */
+export interface NativeTlsError {
+  lib: number;
+  library: string;
+  reason: string;
+  message: string;
+}
+
+export interface NativeTlsContext {
+  ok(): boolean;
+  /** A PEM certificate chain, leaf first. */
+  cert(pem: Uint8Array): number;
+  key(pem: Uint8Array, passphrase: string): number;
+  /** Trusts every certificate of a PEM bundle. */
+  ca(pem: Uint8Array): number;
+  /** TLS <= 1.2 cipher list and TLS 1.3 suites; '' leaves one unchanged. */
+  ciphers(list: string, suites: string): number;
+  /** Protocol version bounds (0x0303 TLS 1.2, 0x0304 TLS 1.3; 0 leaves a bound). */
+  versions(min: number, max: number): number;
+  /** ALPN protocols in wire format: offered (client) or chosen from, in this order (server). */
+  alpn(wire: Uint8Array): number;
+  requestCert(request: boolean, require: boolean): void;
+  error(): NativeTlsError | undefined;
+}
+
+export interface NativeTlsSession {
+  servername(name: string): number;
+  /** TLS bytes read from the fd before the session existed: the session reads them first. */
+  pushback(buf: Uint8Array, off: number, len: number): void;
+  /** 1 when done, -EAGAIN, -ECONNRESET (EOF first), -errno or -EPROTO. */
+  handshake(): number;
+  /** Plaintext until buf is full or the fd has no more; 0 at the end of the stream. */
+  read(buf: Uint8Array, off: number, len: number): number;
+  /** Plaintext bytes taken from the first `count` buffers (at most 256 KiB), or -EAGAIN while ciphertext is queued. */
+  writev(bufs: Uint8Array[], count: number): number;
+  /** Sends queued ciphertext: bytes still queued, or -errno. */
+  flush(): number;
+  /** Queues close_notify and flushes. */
+  shutdown(): number;
+  queued(): number;
+  want(): number;
+  error(): NativeTlsError | undefined;
+  info(): NativeTlsInfo | undefined;
+  /** The peer's certificate (DER), if it sent one. */
+  peerCertificate(): Buffer | undefined;
+  /** Frees the connection's OpenSSL state now; later calls answer -EBADF. */
+  free(): void;
+}
+
+export interface NativeTlsInfo {
+  protocol: string;
+  cipher: string;
+  standardName: string;
+  cipherVersion: string;
+  alpn: string;
+  servername: string;
+  /** X509_V_OK (0) or an X509_V_ERR_* code (1 when the peer sent no certificate). */
+  verifyError: number;
+  verifyReason: string;
+  reused: boolean;
+}

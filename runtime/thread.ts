@@ -111,6 +111,7 @@ async function start(entry: ThreadEntry, ...args: unknown[]): Promise<[Thread, S
   for (const [k, s] of moving.entries()) {
     if (s.closed) throw new RuntimeError('ERR_HANDLE_CLOSED', `socket argument ${k} is closed`);
     if (typeof s.pollfd() !== 'number') throw new RuntimeError('ERR_INVALID_STATE', `socket argument ${k} is still connecting`);
+    Socket.movable(s);
     if (moving.indexOf(s) !== k) throw invalidArgType('args', 'distinct sockets', s);
   }
   const [mine, theirs] = Socket.pair();

@@ -49,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_socket(env, exports);
   init_signal(env, exports);
   init_notify(env, exports);
+  init_tls(env, exports);
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags, "fdFlags"));
   return exports;
 }

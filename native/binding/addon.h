@@ -40,6 +40,8 @@ void init_signal(Napi::Env env, Napi::Object exports);
 int signal_teardown(AddonData* data);
 // The inotify calls (notify.cc): stateless free functions and their constants.
 void init_notify(Napi::Env env, Napi::Object exports);
+// The TLS classes (tls.cc): TlsContext and TlsSession over OpenSSL.
+void init_tls(Napi::Env env, Napi::Object exports);
 // Called by a poller's, a watch's or a signal watcher's uv handle once it is closed during teardown.
 void handle_closed(AddonData* data);
 

@@ -96,7 +96,7 @@ export class Channel {
   }
 
   /** Records err as the side's sticky error and throws it. */
-  fail(side: Side, err: SystemError): never {
+  fail(side: Side, err: SystemError | RuntimeError): never {
     side.error = err;
     side.repeats = 0;
     throw err;
@@ -112,32 +112,36 @@ export class Channel {
     return undefined;
   }
 
-  /** Waits for a pending connect or listen to settle. @throws its error, ETIMEDOUT */
-  async settled(deadline: number): Promise<void> {
+  /** Waits for a pending connect, listen or TLS handshake to settle. @throws its error, ETIMEDOUT */
+  async settled(deadline: number, op = 'connect'): Promise<void> {
     this.usable();
     while (this.connecting !== undefined) {
       const left = deadline - monotime();
-      if (left <= 0) throw timeoutError('connect');
+      if (left <= 0) throw timeoutError(op);
       await this.ctl.poll(this.ready, ...(left === Infinity ? [] : [left]));
       this.usable();
     }
     if (this.connectError !== undefined) throw this.connectError;
   }
 
-  /** Tracks a connect or listen in progress; its outcome is kept for the first I/O. */
+  /**
+   * Tracks a connect, listen or TLS handshake in progress; its outcome is kept for the first I/O. A step
+   * begun while another is pending follows it (a TLS handshake after the connect): I/O waits for the last.
+   */
   begin(p: Promise<void>): void {
-    // NB: nothing may reject unobserved meanwhile.
-    this.connecting = p.then(
+    // NB: nothing may reject unobserved meanwhile. Only the last step begun ends the waiting.
+    const mine: Promise<void> = p.then(
       () => {
-        this.connecting = undefined;
+        if (this.connecting === mine) this.connecting = undefined;
         this.ready.signal();
       },
       (err: unknown) => {
-        this.connecting = undefined;
-        this.connectError = err;
+        if (this.connecting === mine) this.connecting = undefined;
+        this.connectError ??= err;
         this.ready.signal();
       },
     );
+    this.connecting = mine;
   }
 
   /**

@@ -2,6 +2,7 @@
 import type { Controller } from '../controller.js';
 import type { Endpoint } from './address.js';
 import type { BindOptions, DialOptions } from './setup.js';
+import type { TlsOptions } from './tls.js';
 
 /** Options of every socket constructor. */
 export interface SocketOptions {
@@ -16,7 +17,10 @@ export interface SocketOptions {
 }
 
 /** Options of connect(): where to, plus `bind` (a local address first) and `nodelay` (TCP_NODELAY). */
-export interface ConnectOptions extends SocketOptions, Endpoint, DialOptions {}
+export interface ConnectOptions extends SocketOptions, Endpoint, DialOptions {
+  /** TLS after the connect (a client; true: default options), in the background as DNS and connect. */
+  tls?: boolean | TlsOptions;
+}
 
 /**
  * Options of listen(): where, plus for unix paths `unlink` (remove a stale socket file), `mode` (its

@@ -16,10 +16,12 @@ import { BitCursor } from './pack.js';
 import { bindListen, check, dial } from './setup.js';
 import type { ConnectOptions, ListenOptions, ReadOptions, SocketOptions } from './options.js';
 import { decodeFrame, encodeFrame } from './transfer.js';
+import { startTls, tlsConfig, type TlsConfig, type TlsInfo, type TlsLayer, type TlsOptions } from './tls.js';
 
 export type { Format } from './input.js';
 export type { SockAddr, SocketType } from './address.js';
 export type { ConnectOptions, ListenOptions, ReadOptions, SocketOptions } from './options.js';
+export type { TlsInfo, TlsOptions, TlsVersion } from './tls.js';
 
 const EAGAIN = -11;
 const EINTR = -4;
@@ -45,6 +47,10 @@ export class Socket implements AsyncDisposable {
   #drained = false;
   readonly #bitsIn = new BitCursor();
   readonly #bitsOut = new BitCursor();
+  // TLS: the layer reads and writes go through once its handshake is done; the host a client checks.
+  #tls: TlsLayer | undefined;
+  #tlsStarted = false;
+  #host: string | undefined;
 
   /** @internal Use the static constructors. */
   constructor(fd: number, type: number, opts: SocketOptions = {}) {
@@ -88,9 +94,13 @@ export class Socket implements AsyncDisposable {
   static connect(opts: ConnectOptions): Socket;
   static connect(a: string | ConnectOptions, port?: number, more?: ConnectOptions): Socket {
     const [s, opts, type] = Socket.#unbound<ConnectOptions>(a, port, more);
+    const tls = opts.tls === undefined || opts.tls === false ? undefined : tlsConfig(opts.tls === true ? undefined : opts.tls, 'opts.tls');
+    tls?.context(); // a bad key or certificate throws before any descriptor exists
+    s.#host = opts.host;
     const now = resolveNow(opts);
     const ch = s.#ch;
     ch.begin(now !== undefined ? dial(ch, type, now, opts) : resolveLater(opts).then((r) => dial(ch, type, r, opts)));
+    if (tls !== undefined) s.#begintls(tls);
     return s;
   }
 
@@ -123,6 +133,41 @@ export class Socket implements AsyncDisposable {
   /** Waits for a pending listen (DNS) to finish. */
   async listen(timeoutMs?: number): Promise<this> {
     return this.connect(timeoutMs);
+  }
+
+  // ---- TLS --------------------------------------------------------------------------------------------------
+
+  /**
+   * Starts TLS (after a pending connect) and waits for the handshake, one deadline; a second call is a
+   * no-op. Output mode 'a' sends buffered output first in cleartext; input mode 'p' replays input already
+   * buffered into the handshake. A client verifies the peer by default. See tls.ts for the options.
+   * @throws TypeError for bad options, ERR_OSSL_… for bad keys and certificates (synchronously); rejects with
+   *   the handshake's error (TlsLayer.handshake) or ETIMEDOUT (the handshake goes on: call again to wait).
+   */
+  starttls(opts?: TlsOptions, timeoutMs?: number): Promise<this> {
+    const cfg = tlsConfig(opts);
+    const deadline = this.#ch.deadline(timeoutMs);
+    if (!this.#tlsStarted && !this.#ch.closed) {
+      if (this.#type !== SOCK_STREAM) return Promise.reject(new RuntimeError('ERR_INVALID_STATE', 'TLS needs a stream socket (no DTLS)'));
+      this.#begintls(cfg);
+    }
+    return this.#ch.settled(deadline, 'starttls').then(() => this);
+  }
+
+  #begintls(cfg: TlsConfig): void {
+    startTls(this.#ch, cfg, this.#host, async (layer) => {
+      if (this.#cfg.outMode.autoflush) await this.#flushUpTo(this.#out.length, Infinity, 'starttls');
+      if (this.#cfg.inMode.pushback && this.#in.length > 0) layer.pushback(this.#in.take(this.#in.length));
+      this.#tls = layer;
+      this.#drained = false; // the handshake may read ahead into the session
+    });
+    this.#tlsStarted = true;
+  }
+
+  /** The TLS connection's state once its handshake is over (also when the peer was refused), else null. */
+  checktls(): TlsInfo | null {
+    this.#ch.usable();
+    return this.#tls?.info() ?? null;
   }
 
   // ---- accept -----------------------------------------------------------------------------------------------
@@ -254,9 +299,12 @@ export class Socket implements AsyncDisposable {
       }
       const room = this.#in.datagram ? this.#cfg.inBufsiz : Math.max(this.#cfg.inBufsiz, 4096);
       const r = this.#in.reserve(room);
+      const tls = this.#tls;
       const n = this.#in.datagram
         ? addon.recv(this.#ch.fd, r.buf, r.off, Math.min(r.len, this.#cfg.inBufsiz), MSG_TRUNC)
-        : addon.read(this.#ch.fd, r.buf, r.off, r.len);
+        : tls !== undefined
+          ? tls.read(r.buf, r.off, r.len)
+          : addon.read(this.#ch.fd, r.buf, r.off, r.len);
       if (n > 0) {
         this.#in.commit(Math.min(n, r.len));
         this.#ch.r.bytes += n;
@@ -273,8 +321,8 @@ export class Socket implements AsyncDisposable {
         return;
       }
       if (n === EINTR) continue;
-      if (n !== EAGAIN) this.#ch.fail(this.#ch.r, new SystemError(n, op));
-      await this.#ch.wait(flushing && this.#out.length > 0 ? 'rw' : 'r', deadline, op);
+      if (n !== EAGAIN) this.#ch.fail(this.#ch.r, this.#ioError(n, op));
+      await this.#ch.wait((flushing && this.#out.length > 0) || tls?.wantsWrite() ? 'rw' : 'r', deadline, op);
     }
   }
 
@@ -331,11 +379,12 @@ export class Socket implements AsyncDisposable {
 
   /** Writes until `target` bytes of the buffer went out, waiting for writability as needed. */
   async #flushUpTo(target: number, deadline: number, op: string): Promise<void> {
-    // NB: another writer may flush meanwhile: never aim past what is still buffered.
-    while ((target = Math.min(target, this.#out.length)) > 0) {
+    // NB: another writer may flush meanwhile: never aim past what is still buffered. Over TLS, written
+    // means the ciphertext too.
+    while ((target = Math.min(target, this.#out.length)) > 0 || (this.#tls !== undefined && this.#tls.queued() > 0)) {
       const n = this.#flushNow(target);
       if (n < 0) {
-        if (n !== EAGAIN) this.#ch.fail(this.#ch.w, new SystemError(n, op));
+        if (n !== EAGAIN) this.#ch.fail(this.#ch.w, this.#ioError(n, op));
         await this.#ch.wait('w', deadline, op);
         continue;
       }
@@ -345,7 +394,8 @@ export class Socket implements AsyncDisposable {
 
   /** One non-blocking write of up to `limit` buffered bytes: bytes written, or -errno (-EAGAIN included). */
   #flushNow(limit: number): number {
-    if (this.#ch.fd < 0 || limit <= 0) return 0;
+    const tls = this.#tls;
+    if (this.#ch.fd < 0 || (limit <= 0 && tls === undefined)) return 0;
     if (this.#type !== SOCK_STREAM) {
       const [msg] = this.#out.slices(limit, 1);
       const n = addon.write(this.#ch.fd, msg!, 0, msg!.length);
@@ -355,11 +405,25 @@ export class Socket implements AsyncDisposable {
       return msg!.length;
     }
     const iov = this.#out.slices(limit);
-    const n = iov.length === 1 ? addon.write(this.#ch.fd, iov[0]!, 0, iov[0]!.length) : addon.writev(this.#ch.fd, iov, iov.length);
+    const n =
+      tls !== undefined
+        ? tls.writev(iov)
+        : iov.length === 1
+          ? addon.write(this.#ch.fd, iov[0]!, 0, iov[0]!.length)
+          : addon.writev(this.#ch.fd, iov, iov.length);
     if (n < 0) return this.#noteWriteError(n);
     this.#out.advance(n);
     this.#ch.w.bytes += n;
     return n;
+  }
+
+  /** @throws ERR_INVALID_STATE: descriptors pass beside the byte stream, which TLS owns. */
+  #plain(op: string): void {
+    if (this.#tlsStarted) throw new RuntimeError('ERR_INVALID_STATE', `${op} cannot pass descriptors over TLS`);
+  }
+
+  #ioError(n: number, op: string): SystemError | RuntimeError {
+    return this.#tls !== undefined ? this.#tls.error(n, op) : new SystemError(n, op);
   }
 
   #noteWriteError(n: number): number {
@@ -440,6 +504,7 @@ export class Socket implements AsyncDisposable {
     const ch = this.#ch;
     const deadline = ch.deadline(timeoutMs);
     await ch.enter(ch.w, deadline);
+    this.#plain('sendfd');
     // Whatever was written before goes first, in order.
     await this.#flushUpTo(this.#out.length, deadline, 'sendfd');
     const msg = typeof message === 'string' ? Buffer.from(message, this.#cfg.encoding) : message;
@@ -478,6 +543,7 @@ export class Socket implements AsyncDisposable {
     const ch = this.#ch;
     const deadline = ch.deadline(timeoutMs);
     await ch.enter(ch.r, deadline);
+    this.#plain('recvfd');
     const { data, fd, framed } = await recvWithFd(ch, this.#cfg.inBufsiz, deadline);
     const opts = { controller: ch.ctl };
     try {
@@ -523,7 +589,10 @@ export class Socket implements AsyncDisposable {
     if (how !== 'r' && how !== 'w' && how !== 'rw') throw invalidArgType('how', "'r', 'w' or 'rw'", how);
     if (this.#ch.fd < 0) return;
     const C = addon.constants;
-    if (how !== 'r') this.#flushNow(this.#out.length);
+    if (how !== 'r') {
+      this.#flushNow(this.#out.length);
+      this.#tls?.shutdown(); // close_notify
+    }
     check(addon.shutdown(this.#ch.fd, how === 'r' ? C.SHUT_RD! : how === 'w' ? C.SHUT_WR! : C.SHUT_RDWR!), 'shutdown');
     if (how !== 'w') this.#in.eof = true;
   }
@@ -535,6 +604,7 @@ export class Socket implements AsyncDisposable {
   close(): void {
     if (this.#ch.closed) return;
     this.#flushNow(this.#out.length);
+    this.#tls?.shutdown();
     this.destroy();
   }
 
@@ -542,6 +612,7 @@ export class Socket implements AsyncDisposable {
   destroy(): void {
     if (this.#ch.closed) return;
     this.#out.clear();
+    this.#tls?.free();
     this.#ch.close();
   }
 
@@ -575,8 +646,17 @@ export class Socket implements AsyncDisposable {
 
   /** A moving socket's state and buffered bytes (copies; the socket is untouched until it is sent). */
   #snapshot(): { state: TransferState; input: Buffer; output: Buffer } {
+    Socket.movable(this);
     const state: TransferState = { ...this.#cfg.toState(), type: this.#type, timeout: this.#ch.timeout ?? null, eof: this.#in.eof };
     return { state, input: Buffer.from(this.#in.peek()), output: this.#out.drainCopy() };
+  }
+
+  /**
+   * @internal Throws ERR_TLS_SOCKET_NOT_MOVABLE for a socket with TLS (started or starting): the OpenSSL
+   * state of a connection cannot follow its descriptor to another thread.
+   */
+  static movable(s: Socket): void {
+    if (s.#tlsStarted) throw new RuntimeError('ERR_TLS_SOCKET_NOT_MOVABLE', 'a socket with TLS cannot move to another thread or to Node');
   }
 
   /** Gives the socket up to move it by hand: its fd (no longer owned by this thread) and state, cloneable. */

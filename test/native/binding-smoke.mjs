@@ -1,5 +1,6 @@
 // The binding exercised from plain Node (no vitest), small enough to run under valgrind: see run-asan.sh.
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -397,6 +398,56 @@ function inotify() {
   check(addon.close(fd) === 0, 'close the inotify fd');
   rmSync(dir, { recursive: true });
   check(fds().size === before.size, 'no fd left behind by the inotify calls');
+/** TlsContext and TlsSession: a handshake and data over a socketpair, errors, free, finalizers. */
+async function tls() {
+  const before = fds();
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-smoke-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const key = readFileSync(join(dir, 'key.pem'));
+  rmSync(dir, { recursive: true, force: true });
+  const server = new addon.TlsContext(true);
+  const client = new addon.TlsContext(false);
+  check(server.cert(cert) === 0 && server.key(key, '') === 0 && client.ca(cert) === 0, 'configure contexts');
+  check(server.cert(new TextEncoder().encode('junk')) === -constants.errno.EPROTO && server.error().lib === 9, 'bad PEM: EPROTO, PEM library');
+  const pair = new Int32Array(2);
+  check(addon.socketpair(addon.constants.SOCK_STREAM, pair) === 0, 'socketpair');
+  const c = new addon.TlsSession(client, pair[0]);
+  const s = new addon.TlsSession(server, pair[1]);
+  check(c.servername('localhost') === 0, 'servername');
+  let rc = -11;
+  let rs = -11;
+  for (let k = 0; k < 50 && (rc !== 1 || rs !== 1); k++) {
+    if (rc !== 1) rc = c.handshake();
+    if (rs !== 1) rs = s.handshake();
+  }
+  check(rc === 1 && rs === 1, 'handshake');
+  const info = c.info();
+  check(info.protocol === 'TLSv1.3' && info.verifyError === 0 && s.info().servername === 'localhost', 'info');
+  check(c.peerCertificate()?.length > 0 && s.peerCertificate() === undefined, 'peer certificates');
+  const bufs = ['ab', '', 'cde'].map((x) => new TextEncoder().encode(x));
+  check(c.writev(bufs, 3) === 5, 'writev');
+  const buf = new Uint8Array(16);
+  check(s.read(buf, 1, 15) === 5 && buf[1] === 0x61, 'read at an offset');
+  check(s.read(buf, 0, 16) === -11 && s.want() === 1, 'read: EAGAIN, wants input');
+  let code;
+  try {
+    new addon.TlsSession({}, pair[0]);
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_INVALID_ARG_TYPE', 'a session needs a TlsContext');
+  check(c.shutdown() === 0 && s.read(buf, 0, 16) === 0, 'close_notify reads as the end');
+  c.free();
+  c.free();
+  check(c.read(buf, 0, 1) === EBADF && c.handshake() === EBADF, 'a freed session answers EBADF');
+  // s is left to its finalizer, with the contexts.
+  check(addon.close(pair[0]) === 0 && addon.close(pair[1]) === 0, 'close the pair');
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  check(fds().size === before.size, 'no fd left behind by TLS');
 }
 
 // An await on something that nothing keeps alive ends the process early: that is a failure, not a pass.
@@ -422,6 +473,7 @@ async function main() {
   sockets();
   await signals();
   inotify();
+  await tls();
   await workers();
   await settled(baseline, 'whole run');
   // Left open and embedded (unref'd) on purpose: the main thread's cleanup hook closes it at exit.

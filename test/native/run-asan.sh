@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The native layer under sanitizers: poller_test.cc, socket_test.cc and signal_test.cc with ASan+UBSan, then the binding smoke test under valgrind.
+# The native layer under sanitizers: poller_test.cc, socket_test.cc, signal_test.cc, inotify_test.cc and tls_test.cc with
+# ASan+UBSan, then the binding smoke test under valgrind.
 #
 # Usage: bash test/native/run-asan.sh   (npm run test:asan). Needs build/Release/troupe.node and dist/
 # (npm run build) for the second half. Exits nonzero on any failure or sanitizer report.
@@ -13,29 +14,35 @@ mkdir -p "$out"
 # ---- 1. sys::Poller and sys::UniqueFd, without Node, under AddressSanitizer and UBSan --------------------
 echo "== poller_test (ASan + UBSan)"
 "${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/poller_test" test/native/poller_test.cc native/sys/*.cc
+  -o "$out/poller_test" test/native/poller_test.cc native/sys/*.cc -lssl -lcrypto
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/poller_test"
 
 # ---- 1b. sys/socket.h over loopback TCP, unix sockets and socketpairs, same sanitizers -------------------
 echo "== socket_test (ASan + UBSan)"
 "${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/socket_test" test/native/socket_test.cc native/sys/*.cc
+  -o "$out/socket_test" test/native/socket_test.cc native/sys/*.cc -lssl -lcrypto
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/socket_test"
 
 # ---- 1c. sys/signal.h: the latch, raise(3) and the disposition keeper, same sanitizers ----------------
 echo "== signal_test (ASan + UBSan)"
 "${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/signal_test" test/native/signal_test.cc native/sys/*.cc -lpthread
+  -o "$out/signal_test" test/native/signal_test.cc native/sys/*.cc -lpthread -lssl -lcrypto
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/signal_test"
 # ---- 1d. sys/inotify.h: the record parser and a live inotify fd, same sanitizers ---------------------------
 echo "== inotify_test (ASan + UBSan)"
 "${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/inotify_test" test/native/inotify_test.cc native/sys/*.cc
+  -o "$out/inotify_test" test/native/inotify_test.cc native/sys/*.cc -lssl -lcrypto
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/inotify_test"
+# ---- 1e. sys/tls.h over socketpairs, with the system's OpenSSL (the addon uses the one Node exports) ------
+echo "== tls_test (ASan + UBSan)"
+"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+  -o "$out/tls_test" test/native/tls_test.cc native/sys/*.cc -lssl -lcrypto
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$out/tls_test"
 
 # ---- 2. the binding, from Node, under valgrind memcheck ---------------------------------------------------
 for f in build/Release/troupe.node dist/runtime/native.js; do
