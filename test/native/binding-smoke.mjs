@@ -370,6 +370,8 @@ async function signals() {
     await settled(before, `${mode}: worker's listener closed at thread exit`);
     check(addon.signalWatchers(SIGUSR2) === 0, `${mode}: its watcher is gone`);
   }
+}
+
 // The inotify calls: a path string and the record buffers through the binding.
 function inotify() {
   const before = fds();
@@ -398,6 +400,8 @@ function inotify() {
   check(addon.close(fd) === 0, 'close the inotify fd');
   rmSync(dir, { recursive: true });
   check(fds().size === before.size, 'no fd left behind by the inotify calls');
+}
+
 /** TlsContext and TlsSession: a handshake and data over a socketpair, errors, free, finalizers. */
 async function tls() {
   const before = fds();
