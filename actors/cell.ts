@@ -9,13 +9,21 @@ export interface AskToken {
   id: number;
 }
 
-/** A mailbox entry that carries more than the message: an ask to answer, sockets that came with it. */
-export class Special {
+/**
+ * A mailbox entry that carries more than the message: an ask to answer (the entry is its own AskToken,
+ * thread and id; id is -1 for no ask), or sockets that came with it.
+ */
+export class Special implements AskToken {
   constructor(
     readonly msg: unknown,
-    readonly ask: AskToken | undefined,
+    readonly thread: number,
+    readonly id: number,
     readonly handles: Socket[] | undefined,
   ) {}
+
+  get isAsk(): boolean {
+    return this.id >= 0;
+  }
 }
 
 /** Who hears of an actor's exit: an actor (Down message, or exit with it when linked) or a system callback. */
@@ -116,9 +124,9 @@ export class Cell extends Mailbox<unknown> {
   protected override opened(item: unknown): unknown {
     this.current = item;
     if (!(item instanceof Special)) return item;
-    if (item.ask !== undefined) {
-      (this.openAsks ??= new Set()).add(item.ask);
-      this.currentAsk = item.ask;
+    if (item.isAsk) {
+      (this.openAsks ??= new Set()).add(item);
+      this.currentAsk = item;
     }
     return item.msg;
   }

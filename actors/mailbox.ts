@@ -43,6 +43,13 @@ class Waits<M> {
 
 const NONE: unknown[] = [];
 
+// NB: one executor for every idle wait rather than a closure per receive: it leaves the resolve function
+// here for the caller to take at once.
+let taken: ((v: unknown) => void) | undefined;
+function takeResolve(resolve: (v: unknown) => void): void {
+  taken = resolve;
+}
+
 interface Sender<M> {
   msg: M;
   resolve(): void;
@@ -240,10 +247,11 @@ export class Mailbox<M> {
     }
     if (this.#closed) return Promise.resolve(iter ? { done: true, value: undefined } : null);
     if (match === undefined && timeoutMs === undefined && !this.#waiting()) {
-      return new Promise((resolve) => {
-        this.#wake = resolve;
-        this.#wakeIter = iter;
-      });
+      const p = new Promise(takeResolve);
+      this.#wake = taken;
+      taken = undefined;
+      this.#wakeIter = iter;
+      return p;
     }
     return new Promise((resolve, reject) => {
       const r: Receiver<M> = { match, resolve, reject, timer: undefined, iter };

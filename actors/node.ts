@@ -161,7 +161,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     this.cells.delete(cell.ref.serial);
     const err = exited(cell.ref, isNormal(reason) ? undefined : reason);
     for (const item of left) {
-      if (item instanceof Special && item.ask !== undefined) this.reply(item.ask, false, err);
+      if (item instanceof Special && item.isAsk) this.reply(item, false, err);
       closeHandles(item);
     }
     if (cell.openAsks !== undefined) for (const token of cell.openAsks) this.reply(token, false, err);
@@ -207,7 +207,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     this.msgsOut++;
     if (ref.thread === this.thread) {
       const cell = this.#live(ref);
-      const item = handles !== undefined && handles.length > 0 ? new Special(msg, undefined, [...handles]) : msg;
+      const item = handles !== undefined && handles.length > 0 ? new Special(msg, -1, -1, [...handles]) : msg;
       if (cell === undefined) {
         closeHandles(item);
         return Promise.reject(exited(ref));
@@ -269,7 +269,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       } else {
         const cell = this.#live(ref);
         if (cell === undefined) this.#settle(id, false, exited(ref));
-        else this.#postAsk(cell, msg, { thread: this.thread, id });
+        else this.#postAsk(cell, new Special(msg, this.thread, id, undefined));
       }
     } catch (err) {
       this.#settle(id, false, err);
@@ -364,13 +364,14 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     }
   }
 
-  #postAsk(cell: Cell, msg: unknown, token: AskToken): void {
+  #postAsk(cell: Cell, ask: Special): void {
+    const msg = ask.msg;
     if (cell.comlink !== undefined && typeof msg === 'object' && msg !== null && COMLINK in msg) {
-      (cell.openAsks ??= new Set()).add(token);
-      cell.comlink((msg as Record<string, unknown>)[COMLINK], token);
+      (cell.openAsks ??= new Set()).add(ask);
+      cell.comlink((msg as Record<string, unknown>)[COMLINK], ask);
       return;
     }
-    void this.#post(cell, new Special(msg, token, undefined));
+    void this.#post(cell, ask);
   }
 
   /** Enqueues a delivered item; a promise when it waits for room ('wait'). Drops it when it cannot go in. */
@@ -399,7 +400,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   }
 
   #drop(item: unknown, err: unknown): void {
-    if (item instanceof Special && item.ask !== undefined) this.reply(item.ask, false, err);
+    if (item instanceof Special && item.isAsk) this.reply(item, false, err);
     closeHandles(item);
   }
 
@@ -495,11 +496,11 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   }
 
   deliverAsk(serial: number, gen: number, id: number, msg: unknown, link: Link): Promise<void> | undefined {
-    const token: AskToken = { thread: link.peer, id };
+    const ask = new Special(msg, link.peer, id, undefined);
     const cell = this.cells.get(serial);
-    if (cell === undefined || gen !== this.gen) this.reply(token, false, exited(new ActorRef(this.thread, gen, serial)));
-    else if (cell.comlink !== undefined) this.#postAsk(cell, msg, token);
-    else return this.#offer(cell, new Special(msg, token, undefined));
+    if (cell === undefined || gen !== this.gen) this.reply(ask, false, exited(new ActorRef(this.thread, gen, serial)));
+    else if (cell.comlink !== undefined) this.#postAsk(cell, ask);
+    else return this.#offer(cell, ask);
     return undefined;
   }
 
@@ -513,7 +514,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
         const handles = env[4] as Socket[] | undefined;
         if (handles === undefined) return this.deliverSend(env[1] as number, env[2] as number, env[3]);
         const cell = this.cells.get(env[1] as number);
-        const item = new Special(env[3], undefined, handles);
+        const item = new Special(env[3], -1, -1, handles);
         if (cell === undefined || env[2] !== this.gen) {
           closeHandles(item);
           return undefined;
