@@ -8,10 +8,13 @@
 // bytes comes back in 4096-byte pieces, as the socket's line limit splits it). The host defaults to '::'
 // (IPv4 and IPv6), or '0.0.0.0' where IPv6 is unavailable.
 //
-// Shutdown: SIGINT or SIGTERM (taken with signal.listen) stops accepting at once; open connections get
+// Shutdown: SIGINT or SIGTERM (taken with signal.listen, from before `listening P` is printed: a signal
+// sent as soon as that line appears is a clean shutdown too) stops accepting at once; open connections get
 // --grace-ms (default 5000) to finish, then those left are closed, and the process exits 0 by itself once
 // nothing is left. A second signal during the grace period closes them at once. With threads, the signal
-// closes the server, whose workers close their connections.
+// closes the server, whose workers close their connections at once: serve() has no grace period, so
+// --grace-ms does not apply there (a note on stderr says so when it is given). Further signals during
+// the shutdown are taken by the same listener, in both modes, so the exit stays 0.
 //
 // By default each read takes every complete line already buffered (a RegExp format) and writes them back
 // at once; output is flushed when the next read would have to wait (autoflush), so pipelined lines get one
@@ -58,6 +61,7 @@ async function main() {
   if (!Number.isInteger(threads) || threads < 1) usage(`--threads must be a positive integer, got ${args.threads}`);
   if (!['least-loaded', 'round-robin', 'reuseport'].includes(args.placement)) usage(`unknown --placement ${args.placement}`);
   const graceMs = Number(args['grace-ms']);
+  const graceGiven = process.argv.slice(2).some((a) => a === '--grace-ms' || a.startsWith('--grace-ms='));
   if (!(graceMs >= 0)) usage(`--grace-ms must be a number >= 0, got ${args['grace-ms']}`);
   const variant = args['flush-per-line'] ? 'perLine' : args['read-per-line'] ? 'readPerLine' : 'default';
   const echo = { perLine: echoPerLine, readPerLine: echoReadPerLine, default: echoBatched }[variant];
@@ -71,10 +75,14 @@ async function main() {
       placement: args.placement,
       handler: { module: import.meta.url, export: variant },
     });
+    if (graceGiven) console.error('echo-server: --grace-ms does not apply with threads: connections close at once on a signal');
+    // NB: listening before `listening P` is printed: drivers may signal as soon as they see it.
     const signals = signal.listen('SIGINT', 'SIGTERM');
     Controller.root().wrap(async () => {
       await signals.wait();
-      signals.close();
+      // The listener stays open while the server closes: a second signal then must not take its default
+      // action (ending the process by the signal). It is left open through process.exit, too: closed,
+      // it would put the default action back for the moment before the exit.
       await server.close();
       process.exit(0);
     });
@@ -84,10 +92,13 @@ async function main() {
 
   const root = Controller.root();
   const listener = listen(args.host, port);
+  // NB: listening before `listening P` is printed (a task started with wrap runs on a later turn): drivers
+  // may signal as soon as they see the line, and it must find the listener there.
+  const signals = signal.listen('SIGINT', 'SIGTERM');
   // The open connections, and a condition signalled when the last one ends.
   const open = new Set();
   const drained = new Condition();
-  root.wrap(shutdownOnSignal, listener, open, drained, graceMs);
+  root.wrap(shutdownOnSignal, signals, listener, open, drained, graceMs);
   root.wrap(async () => {
     for (;;) {
       let sock;
@@ -115,12 +126,12 @@ async function main() {
 }
 
 /**
- * Graceful shutdown: on SIGINT or SIGTERM stop accepting, let the open connections finish for graceMs (a
- * second signal ends the wait), then close the rest. With every task done and nothing waiting, the process
- * then exits 0 on its own: an idle signal listener does not hold it, and this one is closed anyway.
+ * Graceful shutdown: on SIGINT or SIGTERM (signals: their listener) stop accepting, let the open connections
+ * finish for graceMs (a second signal ends the wait), then close the rest. With every task done and nothing
+ * waiting, the process then exits 0 on its own: an idle signal listener does not hold it. It is left open,
+ * so that signals after the second, until the exit, are taken by it rather than ending the process.
  */
-async function shutdownOnSignal(listener, open, drained, graceMs) {
-  const signals = signal.listen('SIGINT', 'SIGTERM');
+async function shutdownOnSignal(signals, listener, open, drained, graceMs) {
   await signals.wait();
   listener.close();
   const deadline = monotime() + graceMs;
@@ -133,7 +144,6 @@ async function shutdownOnSignal(listener, open, drained, graceMs) {
       break;
     }
   }
-  signals.close();
   if (open.size === 0) return;
   console.error(`echo-server: shutting down: closing ${open.size} open connection(s) ${why}`);
   for (const sock of open) sock.close(); // their reads end with ERR_HANDLE_CLOSED: quiet (PEER_ERRORS)

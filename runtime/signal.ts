@@ -21,8 +21,11 @@
 //   remains, the disposition from before our first listener is put back (Node's process.off leaves the
 //   default action instead). A listener that outlives a process.on handler of the same signal cannot
 //   know Node's original disposition, and leaves libuv's choice (the default action).
-// - SIGKILL and SIGSTOP cannot be caught: listen() refuses them. SIGSEGV, SIGBUS, SIGFPE and SIGILL can
-//   be listened to as Node allows, but a real fault would then repeat forever instead of ending the process.
+// - SIGKILL and SIGSTOP cannot be caught: listen() refuses them. SIGSEGV, SIGBUS, SIGFPE and SIGILL are
+//   refused too (Node's process.on allows them): they report faults, and V8 catches SIGSEGV/SIGBUS itself to
+//   turn a WebAssembly out-of-bounds access into a RuntimeError. libuv's handler would replace V8's, and as
+//   it only records the signal and returns, the faulting instruction would run again, forever (a spin, not
+//   an error or a crash). A listener could never see these signals usefully anyway.
 // - Signal names are Node's (os.constants.signals); real-time signals have none and are not offered.
 // - At thread exit (the entry returns, process.exit, terminate()) the listeners still open on that thread
 //   are closed by the addon's cleanup hook; their uv handles close before the thread's loop does.
@@ -34,6 +37,8 @@ import type { Pollable } from './waiter.js';
 
 const NUMBERS = constants.signals as Readonly<Record<string, number>>;
 const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
+// Synchronous fault signals: see the module's notes (listening would hang a WebAssembly trap).
+const FAULTS = new Set(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL']);
 
 /** The number of a signal name, checked. */
 function signalNumber(name: unknown, argName: string, listening: boolean): number {
@@ -42,6 +47,15 @@ function signalNumber(name: unknown, argName: string, listening: boolean): numbe
   if (n === undefined) throw invalidArgValue(argName, name, "must be a signal name such as 'SIGTERM'");
   if (listening && UNCATCHABLE.has(name)) {
     throw invalidArgValue(argName, name, 'cannot be listened to: SIGKILL and SIGSTOP cannot be caught');
+  }
+  if (listening && FAULTS.has(name)) {
+    throw invalidArgValue(
+      argName,
+      name,
+      'cannot be listened to: SIGSEGV, SIGBUS, SIGFPE and SIGILL report faults; a listener would replace ' +
+        "V8's trap handler, and a fault (such as a WebAssembly out-of-bounds access, normally a catchable " +
+        'RuntimeError) would then repeat forever',
+    );
   }
   return n;
 }
@@ -146,7 +160,8 @@ export class SignalListener implements Pollable, AsyncDisposable {
 /**
  * Starts listening to signals on the calling thread (main or worker). Every listener sees every delivery.
  * @throws TypeError ERR_INVALID_ARG_TYPE (not a string), ERR_INVALID_ARG_VALUE (unknown name, SIGKILL,
- *   SIGSTOP), ERR_MISSING_ARGS (no signal); SystemError (EMFILE…) when the kernel objects cannot be made.
+ *   SIGSTOP, or a fault signal: SIGSEGV, SIGBUS, SIGFPE, SIGILL), ERR_MISSING_ARGS (no signal); SystemError
+ *   (EMFILE…) when the kernel objects cannot be made.
  */
 function listen(...sigs: NodeJS.Signals[]): SignalListener {
   if (sigs.length === 0) {

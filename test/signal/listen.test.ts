@@ -256,6 +256,23 @@ describe('bad arguments', () => {
     }
   });
 
+  it('SIGSEGV, SIGBUS, SIGFPE and SIGILL cannot be listened to (they would hang a WebAssembly trap)', () => {
+    for (const sig of ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL'] as const) {
+      let got: unknown = 'no error';
+      try {
+        // NB: closed at once should the listen succeed, so a fault listener never outlives this line.
+        signal.listen('SIGUSR2', sig).close();
+      } catch (err) {
+        got = { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message };
+      }
+      expect(got).toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(new RegExp(`sigs\\[1\\].*report faults.*WebAssembly.*Received .*'${sig}'`)),
+      });
+    }
+  });
+
   it('raise checks its name; wait its timeout, synchronously', () => {
     expect(code(() => signal.raise('SIGNOPE' as NodeJS.Signals))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
     expect(code(() => signal.raise(undefined as unknown as NodeJS.Signals))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });

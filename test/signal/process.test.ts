@@ -12,8 +12,12 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** How long a child may run before it is killed (SIGKILL): a hang fails its test instead of stalling it. */
+const CHILD_DEADLINE = 15_000;
+
 function run(mode: string): Run {
   const child = spawn(process.execPath, [CHILD, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const deadline = setTimeout(() => child.kill('SIGKILL'), CHILD_DEADLINE);
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
@@ -24,6 +28,7 @@ function run(mode: string): Run {
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => {
+      clearTimeout(deadline);
       for (const w of waiters.splice(0)) w();
       resolve({ code, signal });
     }),
@@ -58,10 +63,26 @@ describe('listeners and the process', () => {
     expect(r.out()).toBe('ready\ngot SIGUSR2\n');
   });
 
-  it("closing the last listener puts Node's dispositions back (SIGPIPE ignored, SIGTERM ends it)", { timeout: 20_000 }, async () => {
+  it("closing the last listener puts Node's dispositions back (SIGPIPE ignored, SIGTERM its handler)", { timeout: 20_000 }, async () => {
     const r = run('restore');
     expect(await r.exited).toEqual({ code: null, signal: 'SIGTERM' });
-    expect(r.out()).toBe('got SIGPIPE\nsurvived SIGPIPE\n');
+    const lines = r.out().split('\n');
+    const state = (label: string) => lines.find((l) => l.startsWith(`${label}: `))?.slice(label.length + 2);
+    // The kernel's view (SigCgt/SigIgn): Node ignores SIGPIPE; while listened to, both are caught (libuv).
+    expect(state('before')).toMatch(/^SIGTERM \w+ SIGPIPE ignored$/);
+    expect(state('listening')).toBe('SIGTERM caught SIGPIPE caught');
+    // After close, exactly as before the first listen. (Node's process.off would leave both at the default
+    // action: SIGPIPE no longer ignored, and SIGTERM no longer Node's handler, which Node 20 installs.)
+    expect(state('closed')).toBe(state('before'));
+    expect(lines.filter((l) => !/^(before|listening|closed): /.test(l)).join('\n')).toBe('got SIGPIPE\nsurvived SIGPIPE\n');
+  });
+
+  it('fault signals are refused, so a WebAssembly out-of-bounds access stays a catchable RuntimeError', { timeout: 20_000 }, async () => {
+    const r = run('fault'); // with a SIGSEGV listener in place the trap would spin until CHILD_DEADLINE
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+    expect(r.out()).toBe(
+      'SIGSEGV ERR_INVALID_ARG_VALUE\nSIGBUS ERR_INVALID_ARG_VALUE\nSIGFPE ERR_INVALID_ARG_VALUE\nSIGILL ERR_INVALID_ARG_VALUE\ntrap RuntimeError\n',
+    );
   });
 
   it("a worker's listener left open is released when the worker exits", { timeout: 20_000 }, async () => {
