@@ -6,7 +6,9 @@
 // the flag names joined by '|' and the entry's name, e.g. `CREATE|MODIFY notes.txt`, or `ATTRIB .` for the
 // directory itself. Changes to one name that come together are one line (the notifier coalesces them).
 // --glob (repeatable) reports only names matching one of the patterns; --add (repeatable) watches a file
-// more closely, whatever the globs. Exits 0 once the directory is deleted or moved away (`DELETE|REVOKE .`
+// more closely, whatever the globs; if one is replaced by a file that cannot be watched, its line
+// has REVOKE and the error, e.g. `CREATE|REVOKE NAME (EACCES)`. A name that is not UTF-8 shows as a rescan of `.`
+// (`CREATE|ATTRIB|MODIFY|DELETE .`). Exits 0 once the directory is deleted or moved away (`DELETE|REVOKE .`
 // is the last line), or on SIGINT/SIGTERM; 1 when DIR cannot be watched; 2 on bad usage.
 import { parseArgs } from 'node:util';
 import { notify } from 'troupe';
@@ -43,7 +45,7 @@ try {
 for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => watcher.close());
 
 console.log(`watching ${watcher.path}`);
-for await (const { flags, name } of watcher.changes()) {
-  console.log(`${notify.strflag(flags).join('|')} ${name}`);
+for await (const { flags, name, error } of watcher.changes()) {
+  console.log(`${notify.strflag(flags).join('|')} ${name}${error ? ` (${error.code})` : ''}`);
 }
 watcher.close();

@@ -1,4 +1,6 @@
 // notify: cqueues' directory watcher on inotify — changes per name, coalesced until taken, filtered by globs.
+import { isUtf8 } from 'node:buffer';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import picomatch from 'picomatch';
 import { Controller, cancelFd, monotime } from './controller.js';
@@ -12,7 +14,11 @@ export const CREATE = 1;
 export const ATTRIB = 2;
 /** Its contents were written. */
 export const MODIFY = 4;
-/** The watch ended: the directory ("."), or an add()ed file's file system, went away. */
+/**
+ * The watch ended: the directory (".") or an add()ed file's file system went away, or an add()ed name's new
+ * file could not be watched ({@link FileChange.error} says why). An add()ed name's REVOKE comes whatever flags
+ * it was add()ed with.
+ */
 export const REVOKE = 8;
 /** It was deleted, or moved out. */
 export const DELETE = 16;
@@ -52,20 +58,42 @@ const NAME_MAX = 255;
 // Reads per drain: bounds the work one get() does while something floods the directory.
 const MAX_READS = 8;
 const READ_SIZE = 16384;
-// NB: names pending at most before reading stops: past it, records wait in the kernel's queue, which is
-// bounded (fs.inotify.max_queued_events) and reports its overflow. So memory stays bounded when changes
-// to ever new names outrun the get() calls.
+// The most records one read can hold (the smallest is 16 bytes), so the most names it can add.
+const READ_RECORDS = READ_SIZE / 16;
+// NB: names pending at most: a read is made only while one more full buffer still fits under it. Past it,
+// records wait in the kernel's queue, which is bounded (fs.inotify.max_queued_events) and reports its
+// overflow. So memory stays bounded when changes to ever new names outrun the get() calls. (An overflow
+// record adds "." and each add()ed name on top.)
 const MAX_PENDING = 4096;
+// O_PATH (Linux's generic value, as on x86 and arm; alpha, parisc, sparc differ): an fd naming a file
+// without opening it, through which a name that is not UTF-8 is watched (inotifyAddWatch takes a string).
+const O_PATH = 0o10000000;
+/**
+ * For tests only, not API: a getter on a Notifier giving the count of names read and pending, to check the
+ * cap. A registered symbol, so that tests reach it whichever copy of this module they load.
+ * @internal
+ */
+export const kPendingCount: unique symbol = Symbol.for('troupe.notify.pendingCount(test-only)');
+const NOT_ASCII = /[^\x00-\x7f]/;
 // NB: one read buffer per thread: records are decoded synchronously, before anything else can read.
 let readBuf: Buffer | undefined;
 let records: Int32Array | undefined;
 
 /** One change of {@link Notifier.get}: the flags that came together since the name was last taken. */
-export interface FileChange {
+export interface FileChange<N extends string | Buffer = string> {
   /** CREATE | ATTRIB | MODIFY | REVOKE | DELETE bits. */
   flags: number;
-  /** The entry's name in the directory, or "." for the directory itself. */
-  name: string;
+  /**
+   * The entry's name in the directory, or "." for the directory itself: a string, or with encoding 'buffer'
+   * its bytes. With 'utf8', a name that is not valid UTF-8 is reported as "." with CREATE | ATTRIB | MODIFY |
+   * DELETE ("rescan": read the directory with encoding 'buffer').
+   */
+  name: N;
+  /**
+   * Only with REVOKE of an add()ed name whose file could not be watched again when the name was replaced
+   * (or after a queue overflow): why, e.g. a SystemError ENOSPC or EACCES from inotify_add_watch.
+   */
+  error?: SystemError;
 }
 
 /** Options of {@link notify.watch}. */
@@ -77,7 +105,15 @@ export interface WatchOptions {
   glob?: string | string[];
   /** The controller get() waits through. Default: the thread's root controller. */
   controller?: Controller;
+  /**
+   * How names are given: 'utf8' (default) strings, or 'buffer' Buffers holding the name's bytes, as
+   * fs.watch's option. Globs match the names decoded as UTF-8 either way.
+   */
+  encoding?: 'utf8' | 'utf-8' | 'buffer';
 }
+
+/** A name as add() and remove() take it: a string, or its bytes. */
+export type FileName = string | Uint8Array;
 
 /** An add()ed name: the changes it reports and the watch on its file (-1: none, e.g. no such file now). */
 interface Added {
@@ -94,17 +130,22 @@ interface Added {
  * await using n = notify.watch('/var/log', { glob: '*.log' });
  * for await (const { flags, name } of n.changes()) if (flags & notify.MODIFY) console.log(name);
  */
-export class Notifier implements Pollable, AsyncDisposable {
+export class Notifier<N extends string | Buffer = string> implements Pollable, AsyncDisposable {
   /** The watched directory, absolute. */
   readonly path: string;
   readonly #ctl: Controller;
   readonly #fd: number;
   #dirWd: number;
   readonly #match: ((name: string) => boolean) | undefined;
+  readonly #buffers: boolean;
+  // NB: names are keyed by their bytes, as a latin1 string (one char per byte): names that decode to the
+  // same UTF-8 string are still apart, and the key of an ASCII name is the name itself.
   readonly #added = new Map<string, Added>();
   // NB: a watch per inode, so hard links that are both add()ed share one wd: it goes when its last name does.
   readonly #byWd = new Map<number, Set<string>>();
   readonly #pending = new Map<string, number>();
+  // Why an add()ed name's watch could not be renewed, reported with its REVOKE.
+  readonly #errors = new Map<string, SystemError>();
   #revoked = false;
   #closed = false;
 
@@ -116,6 +157,11 @@ export class Notifier implements Pollable, AsyncDisposable {
     if (opts.controller !== undefined && !(opts.controller instanceof Controller)) {
       throw invalidArgType('opts.controller', 'an instance of Controller', opts.controller);
     }
+    const enc = opts.encoding ?? 'utf8';
+    if (enc !== 'utf8' && enc !== 'utf-8' && enc !== 'buffer') {
+      throw invalidArgValue('opts.encoding', "'utf8' or 'buffer'", enc);
+    }
+    this.#buffers = enc === 'buffer';
     this.#match = opts.glob === undefined ? undefined : matcher(opts.glob);
     this.#ctl = opts.controller ?? Controller.root();
     this.path = resolvePath(dir);
@@ -139,40 +185,43 @@ export class Notifier implements Pollable, AsyncDisposable {
   /**
    * Watches the file `name` in the directory more closely: its changes are reported whatever the glob, only
    * those in `flags`, and writes through its other hard links count too. A name that does not exist yet
-   * is watched once it is created. Adding a name again sets its flags.
+   * is watched once it is created. Adding a name again sets its flags. A name is a string or its bytes (a
+   * name that is not UTF-8 only with encoding 'buffer'). Should the name later be replaced by a file that
+   * cannot be watched, it is reported with REVOKE and the error (see {@link FileChange.error}).
    * @throws TypeError ERR_INVALID_ARG_VALUE for "", ".", "..", or a name with "/" or a null byte;
    *   SystemError ENAMETOOLONG, ENOSPC (the watch limit), EACCES; ERR_HANDLE_CLOSED.
    */
-  add(name: string, flags: number = ALL): void {
-    validateName(name);
+  add(name: FileName, flags: number = ALL): void {
+    const key = nameKey(name);
+    validateName(name, key, this.#buffers);
     if (!Number.isInteger(flags) || flags < 1 || flags > ALL) throw outOfRange('flags', `an integer from 1 to ${ALL}`, flags);
     this.#usable();
-    const path = `${this.path}/${name}`;
-    if (Buffer.byteLength(name) > NAME_MAX) throw new SystemError(ENAMETOOLONG, 'inotify_add_watch', { path });
-    const known = this.#added.get(name);
+    if (key.length > NAME_MAX) throw new SystemError(ENAMETOOLONG, 'inotify_add_watch', { path: this.#pathOf(key) });
+    const known = this.#added.get(key);
     if (known !== undefined) {
       known.flags = flags;
       return;
     }
     const entry: Added = { flags, wd: -1 };
     if (!this.#revoked) {
-      const rc = this.#attach(name, entry);
-      if (rc < 0 && rc !== ENOENT) throw new SystemError(rc, 'inotify_add_watch', { path });
+      const rc = this.#attach(key, entry);
+      if (rc < 0 && rc !== ENOENT) throw new SystemError(rc, 'inotify_add_watch', { path: this.#pathOf(key) });
     }
-    this.#added.set(name, entry);
+    this.#added.set(key, entry);
   }
 
   /**
    * Stops watching `name` closely (its file's watch is freed); it is reported again only as the glob says.
    * Returns whether it was add()ed. @throws ERR_HANDLE_CLOSED
    */
-  remove(name: string): boolean {
-    if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
+  remove(name: FileName): boolean {
+    const key = nameKey(name);
     this.#usable();
-    const entry = this.#added.get(name);
+    const entry = this.#added.get(key);
     if (entry === undefined) return false;
-    this.#detach(name, entry);
-    this.#added.delete(name);
+    this.#detach(key, entry);
+    this.#added.delete(key);
+    this.#errors.delete(key);
     return true;
   }
 
@@ -181,7 +230,7 @@ export class Notifier implements Pollable, AsyncDisposable {
    * directory is gone and its REVOKE was taken (nothing can follow it).
    * @throws SystemError from read(2); ERR_HANDLE_CLOSED (also when closed while waiting).
    */
-  get(timeoutMs?: number): Promise<FileChange | null> {
+  get(timeoutMs?: number): Promise<FileChange<N> | null> {
     const t = validateTimeout('timeoutMs', timeoutMs);
     return this.#get(t === undefined ? Infinity : monotime() + t);
   }
@@ -191,13 +240,13 @@ export class Notifier implements Pollable, AsyncDisposable {
    * directory's REVOKE.
    * @throws ERR_HANDLE_CLOSED when already closed.
    */
-  changes(timeoutMs?: number): AsyncIterableIterator<FileChange> {
+  changes(timeoutMs?: number): AsyncIterableIterator<FileChange<N>> {
     validateTimeout('timeoutMs', timeoutMs);
     this.#usable();
     return this.#changes(timeoutMs);
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<FileChange> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<FileChange<N>> {
     return this.changes();
   }
 
@@ -214,6 +263,7 @@ export class Notifier implements Pollable, AsyncDisposable {
     this.#added.clear();
     this.#byWd.clear();
     this.#pending.clear();
+    this.#errors.clear();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -236,9 +286,14 @@ export class Notifier implements Pollable, AsyncDisposable {
     return !this.#closed && (this.#pending.size > 0 || this.#revoked) ? 0 : undefined;
   }
 
+  /** For tests only (see {@link kPendingCount}): the names read and not yet taken. @internal */
+  get [kPendingCount](): number {
+    return this.#pending.size;
+  }
+
   // ---- internals --------------------------------------------------------------------------------------------
 
-  async #get(deadline: number): Promise<FileChange | null> {
+  async #get(deadline: number): Promise<FileChange<N> | null> {
     for (;;) {
       this.#usable();
       const c = this.#next();
@@ -250,9 +305,9 @@ export class Notifier implements Pollable, AsyncDisposable {
     }
   }
 
-  async *#changes(timeoutMs: number | undefined): AsyncIterableIterator<FileChange> {
+  async *#changes(timeoutMs: number | undefined): AsyncIterableIterator<FileChange<N>> {
     for (;;) {
-      let c: FileChange | null;
+      let c: FileChange<N> | null;
       try {
         c = await this.get(timeoutMs);
       } catch (err) {
@@ -269,31 +324,36 @@ export class Notifier implements Pollable, AsyncDisposable {
   }
 
   /** Reads what the kernel queued, then takes the oldest pending name. */
-  #next(): FileChange | null {
-    if (!this.#revoked && this.#pending.size < MAX_PENDING) this.#drain();
-    for (const [name, flags] of this.#pending) {
-      this.#pending.delete(name);
-      return { flags, name };
+  #next(): FileChange<N> | null {
+    this.#drain();
+    for (const [key, flags] of this.#pending) {
+      this.#pending.delete(key);
+      const name = (this.#buffers ? Buffer.from(key, 'latin1') : utf8Name(key)) as N;
+      const error = this.#errors.get(key);
+      if (error === undefined) return { flags, name };
+      this.#errors.delete(key);
+      return { flags, name, error };
     }
     return null;
   }
 
   #drain(): void {
     readBuf ??= Buffer.allocUnsafe(READ_SIZE);
-    records ??= new Int32Array((READ_SIZE / 16) * 5);
-    for (let i = 0; i < MAX_READS && !this.#revoked && this.#pending.size < MAX_PENDING; i++) {
+    records ??= new Int32Array(READ_RECORDS * 5);
+    for (let i = 0; i < MAX_READS && !this.#revoked && this.#pending.size <= MAX_PENDING - READ_RECORDS; i++) {
       const n = addon.inotifyRead(this.#fd, readBuf, records);
       if (n === EAGAIN) return;
       if (n < 0) throw new SystemError(n, 'read', { path: this.path });
       for (let k = 0; k < n * 5; k += 5) {
         const len = records[k + 4]!;
         const off = records[k + 3]!;
-        this.#handle(records[k]!, records[k + 1]!, len === 0 ? '' : readBuf.toString('utf8', off, off + len));
+        // NB: the bytes as they are (latin1: one char per byte), decoded only when reported.
+        this.#handle(records[k]!, records[k + 1]!, len === 0 ? '' : readBuf.toString('latin1', off, off + len));
       }
     }
   }
 
-  /** One inotify record: wd, mask, and the entry's name ('' for the watched object itself). */
+  /** One inotify record: wd, mask, and the entry's name key ('' for the watched object itself). */
   #handle(wd: number, mask: number, name: string): void {
     if (this.#revoked) return;
     if (mask & IN_Q_OVERFLOW) return this.#overflowed();
@@ -303,7 +363,7 @@ export class Notifier implements Pollable, AsyncDisposable {
       if (added !== undefined && mask & (IN_DELETE | IN_MOVED_FROM | IN_CREATE | IN_MOVED_TO)) {
         // The name now stands for another file, or for none: move its watch along.
         this.#detach(name, added);
-        if (mask & (IN_CREATE | IN_MOVED_TO)) this.#attach(name, added);
+        if (mask & (IN_CREATE | IN_MOVED_TO)) this.#reattach(name, added);
       }
       this.#record(name, decode(mask));
       return;
@@ -331,13 +391,19 @@ export class Notifier implements Pollable, AsyncDisposable {
     else if (mask & IN_ATTRIB) this.#record('.', ATTRIB);
   }
 
-  #record(name: string, flags: number): void {
-    const added = this.#added.get(name);
-    if (added !== undefined) flags &= added.flags;
-    else if (name !== '.' && this.#match !== undefined && !this.#match(name)) return;
+  /** Makes `flags` of the name keyed `key` pending, as its add() flags or the glob let them. */
+  #record(key: string, flags: number): void {
+    const added = this.#added.get(key);
+    // NB: an add()ed name's REVOKE (the end of its own watch) is reported whatever flags it asked for.
+    if (added !== undefined) flags &= added.flags | REVOKE;
     if (flags === 0) return;
+    if (added === undefined && key !== '.') {
+      if (this.#match !== undefined && !this.#match(NOT_ASCII.test(key) ? Buffer.from(key, 'latin1').toString('utf8') : key)) return;
+      // A name a string cannot give back: "rescan" (the directory, every kind of change).
+      if (!this.#buffers && utf8Name(key) === undefined) return this.#record('.', ANY_CHANGE);
+    }
     // NB: Map.set on a pending name keeps its place: names come out in the order they first changed.
-    this.#pending.set(name, (this.#pending.get(name) ?? 0) | flags);
+    this.#pending.set(key, (this.#pending.get(key) ?? 0) | flags);
   }
 
   /**
@@ -356,8 +422,8 @@ export class Notifier implements Pollable, AsyncDisposable {
     this.#record('.', ANY_CHANGE);
     for (const [name, added] of this.#added) {
       this.#detach(name, added);
-      this.#attach(name, added);
       this.#record(name, ANY_CHANGE);
+      this.#reattach(name, added);
     }
   }
 
@@ -371,15 +437,52 @@ export class Notifier implements Pollable, AsyncDisposable {
     this.#dirWd = -1;
   }
 
+  /**
+   * Watches the file `name` again (it was replaced): a failure other than its absence ends the name's own
+   * watch, which is reported as its REVOKE with the error. It stays add()ed, watched again once replaced.
+   */
+  #reattach(name: string, added: Added): void {
+    const rc = this.#attach(name, added);
+    if (rc >= 0 || rc === ENOENT) return;
+    this.#errors.set(name, new SystemError(rc, 'inotify_add_watch', { path: this.#pathOf(name) }));
+    this.#record(name, REVOKE);
+  }
+
   /** Watches the file `name` (if it exists); returns 0 or -errno. */
   #attach(name: string, added: Added): number {
-    const wd = addon.inotifyAddWatch(this.#fd, `${this.path}/${name}`, FILE_MASK);
+    const wd = this.#addWatch(name);
     if (wd < 0) return wd;
     added.wd = wd;
     let names = this.#byWd.get(wd);
     if (names === undefined) this.#byWd.set(wd, (names = new Set()));
     names.add(name);
     return 0;
+  }
+
+  /** inotify_add_watch of the file keyed `key`: the wd or -errno. */
+  #addWatch(key: string): number {
+    const name = utf8Name(key);
+    if (name !== undefined) return addon.inotifyAddWatch(this.#fd, `${this.path}/${name}`, FILE_MASK);
+    // NB: a name a string cannot spell: watched through an O_PATH fd of it, by its /proc link, which is
+    // followed to that very file (to a symlink itself, as IN_DONT_FOLLOW would, since it is O_NOFOLLOW).
+    let fd: number;
+    try {
+      fd = openSync(Buffer.concat([Buffer.from(`${this.path}/`), Buffer.from(key, 'latin1')]), O_PATH | fsConstants.O_NOFOLLOW);
+    } catch (err) {
+      const errno = (err as NodeJS.ErrnoException).errno;
+      if (typeof errno === 'number') return errno;
+      throw err;
+    }
+    try {
+      return addon.inotifyAddWatch(this.#fd, `/proc/self/fd/${fd}`, FILE_MASK & ~IN.IN_DONT_FOLLOW!);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The path of the name keyed `key`, for errors. */
+  #pathOf(key: string): string {
+    return `${this.path}/${NOT_ASCII.test(key) ? Buffer.from(key, 'latin1').toString('utf8') : key}`;
   }
 
   /** Lets go of the watch on `name`'s file; the watch itself goes with its last name. */
@@ -394,7 +497,7 @@ export class Notifier implements Pollable, AsyncDisposable {
     // NB: inotify numbers watches cyclically, so records of this wd still queued cannot be taken for those of
     // a watch made later; -EINVAL means the kernel dropped it already.
     const rc = addon.inotifyRmWatch(this.#fd, wd);
-    if (rc < 0 && rc !== EINVAL) throw new SystemError(rc, 'inotify_rm_watch', { path: `${this.path}/${name}` });
+    if (rc < 0 && rc !== EINVAL) throw new SystemError(rc, 'inotify_rm_watch', { path: this.#pathOf(name) });
   }
 }
 
@@ -424,10 +527,26 @@ function matcher(glob: unknown): (name: string) => boolean {
   }
 }
 
-function validateName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+/** A name's key: its bytes as a latin1 string. */
+function nameKey(name: unknown): string {
+  if (typeof name === 'string') return NOT_ASCII.test(name) ? Buffer.from(name, 'utf8').toString('latin1') : name;
+  if (name instanceof Uint8Array) return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+  throw invalidArgType('name', 'of type string or an instance of Buffer or Uint8Array', name);
+}
+
+/** The name keyed `key` as a string, or undefined when its bytes are not UTF-8. */
+function utf8Name(key: string): string | undefined {
+  if (!NOT_ASCII.test(key)) return key;
+  const bytes = Buffer.from(key, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+}
+
+function validateName(name: FileName, key: string, buffers: boolean): void {
+  if (key === '' || key === '.' || key === '..' || key.includes('/') || key.includes('\0')) {
     throw invalidArgValue('name', 'a file name in the directory (no "/", not "." or "..")', name);
+  }
+  if (!buffers && utf8Name(key) === undefined) {
+    throw invalidArgValue('name', "valid UTF-8 (other names need encoding 'buffer')", name);
   }
 }
 
@@ -438,7 +557,9 @@ function invalidArgValue(name: string, expected: string, actual: unknown, cause?
 }
 
 /** Watches the directory `dir`. @see Notifier @throws SystemError ENOENT, ENOTDIR, EACCES, EMFILE, ENOSPC */
-function watch(dir: string, opts?: WatchOptions): Notifier {
+function watch(dir: string, opts: WatchOptions & { encoding: 'buffer' }): Notifier<Buffer>;
+function watch(dir: string, opts?: WatchOptions): Notifier<string>;
+function watch(dir: string, opts?: WatchOptions): Notifier<string | Buffer> {
   return new Notifier(dir, opts);
 }
 
