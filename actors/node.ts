@@ -1,5 +1,6 @@
 // A thread's actor node: its actors, its links to the other threads, routing, asks, watches.
 import { AbortError, Controller, RuntimeError, SystemError, type Socket } from 'troupe';
+import { AskTable } from './asks.js';
 import { ActorContext, Cell, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
 import { isDefinition, load, specOf, type ActorDefinition } from './define.js';
 import { K, Link, type Envelope, type LinkOwner } from './link.js';
@@ -17,22 +18,6 @@ export interface SpawnOptions {
 
 /** Requests a node serves for other threads (CALL envelopes). */
 export type Service = (args: unknown[], from: number, id: number) => unknown;
-
-/** An ask (or a call) waiting for its answer. */
-class PendingAsk {
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  constructor(
-    readonly resolve: (v: unknown) => void,
-    readonly reject: (e: unknown) => void,
-    readonly thread: number,
-    readonly gen: number,
-    /** A timeout the sweep checks (SWEEP_FROM_MS and longer), or 0. */
-    readonly sweepMs: number,
-  ) {}
-
-  /** Set by the first sweep that sees the ask: it times out sweepMs after that (never early, at most a sweep late). */
-  deadline = 0;
-}
 
 // NB: one executor for every ask's promise rather than a closure per ask: it leaves the promise's settle
 // functions here, and the caller takes them at once.
@@ -86,9 +71,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   msgsIn = 0;
   msgsOut = 0;
   #serial = 0;
-  #askSeq = 0;
   #cbSeq = 0;
-  readonly #asks = new Map<number, PendingAsk>();
+  readonly #asks = new AskTable();
   #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #callbacks = new Map<number, (ref: ActorRef, reason: unknown) => void>();
   // Watches held on actors of other threads, by thread: fired here if that thread dies.
@@ -305,12 +289,11 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
    * t ms (Infinity: no limit) or until signal aborts; its id.
    */
   #open(thread: number, gen: number, t: number, signal: AbortSignal | undefined): number {
-    const id = ++this.#askSeq;
     // NB: no clock read per ask: the sweep dates an ask when it first sees it (see PendingAsk.deadline).
     const sweep = t >= SWEEP_FROM_MS && t !== Infinity;
-    const p = new PendingAsk(takenResolve!, takenReject!, thread, gen, sweep ? t : 0);
+    const p = this.#asks.open(takenResolve!, takenReject!, thread, gen, sweep ? t : 0);
+    const id = p.id;
     takenResolve = takenReject = undefined;
-    this.#asks.set(id, p);
     if (sweep) this.#sweepSoon();
     else if (t !== Infinity) p.timer = setTimeout(() => this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask')), t);
     if (signal !== undefined) {
@@ -327,11 +310,11 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     this.#sweeper = setInterval(() => {
       const now = performance.now();
       let timed = 0;
-      for (const [id, p] of this.#asks) {
+      for (const p of this.#asks.live()) {
         if (p.sweepMs === 0) continue;
         if (p.deadline === 0) p.deadline = now + p.sweepMs;
         else if (p.deadline <= now) {
-          this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask'));
+          this.#settle(p.id, false, new SystemError(ETIMEDOUT, 'ask'));
           continue;
         }
         timed++;
@@ -346,10 +329,10 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   #settle(id: number, ok: boolean, value: unknown): void {
     const p = this.#asks.get(id);
     if (p === undefined) return; // timed out, or answered already
-    this.#asks.delete(id);
+    const settle = ok ? p.resolve! : p.reject!;
     if (p.timer !== undefined) clearTimeout(p.timer);
-    if (ok) p.resolve(value);
-    else p.reject(value);
+    this.#asks.close(p);
+    settle(value);
   }
 
   /** Answers an ask (or a call) wherever it came from. */
@@ -570,8 +553,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   linkClosed(link: Link, err: unknown): void {
     if (this.links.get(link.peer) === link) this.links.delete(link.peer);
     const gone = threadGone(link.peer, err);
-    for (const [id, p] of this.#asks) {
-      if (p.thread === link.peer && p.gen === link.peerGen) this.#settle(id, false, new RuntimeError('ERR_ACTOR_EXITED', `thread ${link.peer} is gone`, { cause: gone }));
+    for (const p of this.#asks.live()) {
+      if (p.thread === link.peer && p.gen === link.peerGen) this.#settle(p.id, false, new RuntimeError('ERR_ACTOR_EXITED', `thread ${link.peer} is gone`, { cause: gone }));
     }
     const watches = this.#remote.get(link.peer);
     if (watches !== undefined) {

@@ -294,9 +294,14 @@ async function watched() {
   }
   check(code === 'ERR_INVALID_ARG_TYPE', 'watch: a callback that is not a function throws');
   // Closed from inside its own callback, then started again: EBADF, not a crash.
-  const x = new addon.Watch(a, () => x.close());
+  let closedInside;
+  const closedNow = new Promise((resolve) => (closedInside = resolve));
+  const x = new addon.Watch(a, () => {
+    x.close();
+    closedInside();
+  });
   check(x.start(2) === 0, 'watch: start writable');
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await closedNow;
   check(x.start(1) === EBADF, 'watch: closed in its own callback');
   w.close();
   w.close();
