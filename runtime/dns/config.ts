@@ -1,8 +1,8 @@
 // Resolver configuration: resolv.conf as the C library reads it, server addresses, and the search list.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { invalidArgType, outOfRange } from '../errors.js';
+import { cachedParse, isAbsent } from './files.js';
 import { invalidArgValue, validName } from './packet.js';
 
 /** A name server: a numeric address and a port. */
@@ -30,26 +30,45 @@ export function defaultConf(): ResolvConf {
   return { servers: [], search: [], ndots: 1, timeoutMs: 5000, attempts: 2, rotate: false, edns0: false, tcp: 'auto' };
 }
 
+/** At most this many `nameserver` lines of resolv.conf are used, as the C library (MAXNS). */
+export const MAXNS = 3;
+
 /**
- * Reads a resolv.conf: `nameserver` (also '[addr]:port', as the original), `search` / `domain` (the last
- * wins), `options ndots: timeout: attempts: rotate edns0 use-vc` (and the original's `tcp:only`/`tcp:disable`).
- * A missing file gives the defaults, as the C library; other read errors are thrown when `required`.
+ * Reads a resolv.conf: `nameserver` (also '[addr]:port', as the original; the first {@link MAXNS}),
+ * `search` / `domain` (the last wins), `options ndots: timeout: attempts: rotate edns0 use-vc` (and the
+ * original's `tcp:only`/`tcp:disable`). The parse is cached per path and re-done when the file changes
+ * (see files.ts), so constructing resolvers does not re-read an unchanged file.
+ * When not `required`, a file that is missing or cannot be read (ENOENT, EACCES, EISDIR, …) gives the
+ * defaults, as glibc's res_init; other errors, and any error when `required`, are thrown.
  * Without search/domain, the domain of the host name is searched, as glibc does.
+ * @returns a fresh object (the caller may change it)
  */
 export function loadResolvConf(path: string, required: boolean): ResolvConf {
-  const conf = defaultConf();
-  let text = '';
+  let parsed: { conf: ResolvConf; searched: boolean };
   try {
-    text = readFileSync(path, 'utf8');
+    parsed = cachedParse('resolv.conf', path, parseResolvConf);
   } catch (err) {
-    if (required || (err as { code?: string }).code !== 'ENOENT') throw err;
+    if (required || !isAbsent(err)) throw err;
+    parsed = { conf: defaultConf(), searched: false };
   }
+  const conf = { ...parsed.conf, servers: parsed.conf.servers.map((s) => ({ ...s })), search: [...parsed.conf.search] };
+  if (!parsed.searched) {
+    const host = hostname();
+    const dot = host.indexOf('.');
+    if (dot > 0 && validName(host.slice(dot + 1))) conf.search = [host.slice(dot + 1)];
+  }
+  return conf;
+}
+
+/** resolv.conf text → its settings, and whether it had search/domain. */
+export function parseResolvConf(text: string): { conf: ResolvConf; searched: boolean } {
+  const conf = defaultConf();
   let searched = false;
   for (const raw of text.split('\n')) {
     const [key, ...args] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
     if (key === 'nameserver' && args[0] !== undefined) {
       const s = parseServer(args[0]);
-      if (s !== undefined) conf.servers.push(s);
+      if (s !== undefined && conf.servers.length < MAXNS) conf.servers.push(s);
     } else if (key === 'domain' && args[0] !== undefined) {
       conf.search = [args[0]];
       searched = true;
@@ -61,11 +80,7 @@ export function loadResolvConf(path: string, required: boolean): ResolvConf {
     }
   }
   conf.search = conf.search.map((d) => d.replace(/\.$/, '')).filter(validName);
-  if (!searched) {
-    const dot = hostname().indexOf('.');
-    if (dot > 0 && validName(hostname().slice(dot + 1))) conf.search = [hostname().slice(dot + 1)];
-  }
-  return conf;
+  return { conf, searched };
 }
 
 function applyOption(conf: ResolvConf, opt: string): void {

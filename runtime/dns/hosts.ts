@@ -1,7 +1,7 @@
 // The hosts file: addresses by name (A, AAAA) and names by address (PTR), answered without the network.
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { invalidArgType } from '../errors.js';
+import { cachedParse, isAbsent } from './files.js';
 import { invalidArgValue, type DnsPacket, type DnsRecord } from './packet.js';
 
 /** One line of a hosts file: an address and its names, the first being the canonical one. */
@@ -23,13 +23,17 @@ export function parseHosts(text: string): HostsEntry[] {
   return out;
 }
 
-/** Reads a hosts file; a missing one is empty unless `required`. */
-export function loadHosts(path: string, required: boolean): HostsEntry[] {
+/**
+ * The hosts file at `path`, indexed; parsed once per path and thread and again only when the file changes
+ * (see files.ts). When not `required`, a file that is missing or cannot be read is empty (the C library
+ * then goes on to DNS); other errors, and any error when `required`, are thrown.
+ */
+export function loadHosts(path: string, required: boolean): Hosts {
   try {
-    return parseHosts(readFileSync(path, 'utf8'));
+    return cachedParse('hosts', path, (text) => new Hosts(parseHosts(text)));
   } catch (err) {
-    if (required || (err as { code?: string }).code !== 'ENOENT') throw err;
-    return [];
+    if (required || !isAbsent(err)) throw err;
+    return new Hosts([]);
   }
 }
 

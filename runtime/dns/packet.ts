@@ -179,6 +179,7 @@ export function encodeQuery(id: number, name: string, type: number, cls: number,
 /**
  * Decodes `msg` if it is the answer to `query`: a response with the query's id and the same single question
  * (the name compared case-insensitively). Anything else — a stray or spoofed datagram, garbage — is undefined.
+ * A matching answer with TC set whose records do not decode (cut mid-record) is returned without its records.
  */
 export function decodeAnswer(msg: Buffer, query: Buffer): DnsPacket | undefined {
   if (msg.length < 12 || msg.readUInt16BE(0) !== query.readUInt16BE(0) || (msg[2]! & 0x80) === 0) return undefined;
@@ -190,10 +191,21 @@ export function decodeAnswer(msg: Buffer, query: Buffer): DnsPacket | undefined 
   try {
     d = dnsPacket.decode(Buffer.from(msg)); // a copy: decoded Buffers must not alias a reused buffer
   } catch {
-    return undefined;
+    // A truncated answer may be cut in the middle of a record. Its header and question are the answer's:
+    // keep those (TC set, no records), so that the caller retries over TCP rather than drop it as garbage.
+    if ((msg[2]! & TC) === 0) return undefined;
+    const head = Buffer.from(msg.subarray(0, qend));
+    head.fill(0, 6, 12); // no answer, authority or additional records
+    try {
+      d = dnsPacket.decode(head);
+    } catch {
+      return undefined;
+    }
   }
   return fromDecoded(d);
 }
+
+const TC = 0x02; // in the third byte of the header
 
 /** The end of the single question of a query this module encoded. */
 function questionEnd(query: Buffer): number {

@@ -17,16 +17,18 @@ export interface ResolverPoolOptions extends ResolverOptions {
 /**
  * A pool of {@link Resolver}s, as cqueues' `dns.resolvers`: each resolver runs one query at a time, so
  * the pool runs up to `max` side by side; past that, get() and query() wait, within their deadline.
- * resolv.conf and the hosts file are read once, when the pool is made.
+ * resolv.conf and the hosts file are read when the pool is made (from the thread's cache of them while
+ * they are unchanged); its resolvers share those settings, and `rotate`'s turn.
  */
 export class ResolverPool implements AsyncDisposable {
   readonly #s: Settings;
   readonly #max: number;
   readonly #maxIdle: number;
+  readonly #ctl: Controller;
   readonly #idle: Resolver[] = [];
   readonly #out = new Set<Resolver>();
-  readonly #freed: Condition;
-  #waiting = 0;
+  /** Callers waiting for a resolver, oldest first: put() hands the resolver to the oldest. */
+  readonly #waiters = new Set<Waiter>();
   #closed = false;
 
   /** @throws TypeError/RangeError for bad options; the fs error of an explicitly named file */
@@ -34,12 +36,12 @@ export class ResolverPool implements AsyncDisposable {
     this.#s = settings(opts);
     this.#max = opts.max === undefined ? 32 : checkInt('opts.max', opts.max, 1, 2 ** 31 - 1);
     this.#maxIdle = opts.maxIdle === undefined ? 1 : checkInt('opts.maxIdle', opts.maxIdle, 0, 2 ** 31 - 1);
-    this.#freed = new Condition({ controller: this.#s.controller ?? Controller.root() });
+    this.#ctl = this.#s.controller ?? Controller.root();
   }
 
   /**
-   * Takes a resolver: an idle one, a new one while fewer than `max` are out, else the next one put back.
-   * Give it back with put().
+   * Takes a resolver: an idle one, a new one while fewer than `max` are out, else the next one put back
+   * (callers waiting are served in the order they came). Give it back with put().
    * @rejects SystemError ETIMEDOUT; RuntimeError ERR_HANDLE_CLOSED when the pool is (or gets) closed.
    */
   get(timeoutMs?: number): Promise<Resolver> {
@@ -49,38 +51,68 @@ export class ResolverPool implements AsyncDisposable {
   }
 
   async #get(deadline: number, signal: AbortSignal | undefined): Promise<Resolver> {
-    const wake = (): number => this.#freed.signal();
+    this.#usable();
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    // Nobody waits when a resolver is idle or another may be made: put() serves waiters first.
+    if (this.#waiters.size === 0) {
+      const r = this.#idle.pop() ?? (this.#out.size < this.#max ? resolverWith(this.#s) : undefined);
+      if (r !== undefined) {
+        this.#out.add(r);
+        return r;
+      }
+    }
+    const w = new Waiter(this.#ctl);
+    const wake = (): void => void w.cv.signal();
     signal?.addEventListener('abort', wake, { once: true });
-    this.#waiting++;
+    this.#waiters.add(w);
     try {
       for (;;) {
         this.#usable();
+        // A resolver handed over is taken even if the deadline or an abort came at the same time.
+        if (w.resolver !== undefined) return w.resolver;
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-        const r = this.#idle.pop() ?? (this.#out.size < this.#max ? resolverWith(this.#s) : undefined);
-        if (r !== undefined) {
-          this.#out.add(r);
-          return r;
-        }
         const left = deadline - monotime();
         if (left <= 0) throw timeoutError('get');
-        await this.#freed.wait(...(left === Infinity ? [] : [left]));
+        await w.cv.wait(...(left === Infinity ? [] : [left]));
       }
     } finally {
-      this.#waiting--;
+      this.#waiters.delete(w); // leaving the queue wakes nobody else
       signal?.removeEventListener('abort', wake);
     }
   }
 
   /**
-   * Gives back a resolver from get(): kept while fewer than `maxIdle` are idle, else closed; a waiter gets
-   * its turn. @throws TypeError ERR_INVALID_ARG_VALUE for a resolver that is not out of this pool
+   * Gives back a resolver from get(): handed to the oldest caller waiting, if any; else kept while fewer
+   * than `maxIdle` are idle, else closed.
+   * @throws TypeError ERR_INVALID_ARG_VALUE for a resolver that is not out of this pool
    */
   put(r: Resolver): void {
     if (!(r instanceof Resolver)) throw invalidArgType('r', 'an instance of Resolver', r);
-    if (!this.#out.delete(r)) throw invalidArgValue('r', r, 'a resolver taken from this pool with get()');
+    if (!this.#out.has(r)) throw invalidArgValue('r', r, 'a resolver taken from this pool with get()');
+    const next = this.#closed ? undefined : this.#oldestWaiter();
+    if (next !== undefined && !r.closed) {
+      next.take(r); // stays out, now the waiter's
+      return;
+    }
+    this.#out.delete(r);
+    if (next !== undefined) {
+      // r was closed by its user: a new one for the waiter, in its place.
+      const fresh = resolverWith(this.#s);
+      this.#out.add(fresh);
+      next.take(fresh);
+      return;
+    }
     if (this.#closed || r.closed || this.#idle.length >= this.#maxIdle) r.close();
     else this.#idle.push(r);
-    this.#freed.signal();
+  }
+
+  /** The oldest waiter not yet served, out of the queue. */
+  #oldestWaiter(): Waiter | undefined {
+    for (const w of this.#waiters) {
+      this.#waiters.delete(w);
+      if (w.resolver === undefined) return w;
+    }
+    return undefined;
   }
 
   /**
@@ -108,7 +140,7 @@ export class ResolverPool implements AsyncDisposable {
 
   /** Resolvers out, idle, and callers waiting for one. */
   stats(): { out: number; idle: number; waiting: number } {
-    return { out: this.#out.size, idle: this.#idle.length, waiting: this.#waiting };
+    return { out: this.#out.size, idle: this.#idle.length, waiting: this.#waiters.size };
   }
 
   /** Closes every resolver (queries in progress reject with ERR_HANDLE_CLOSED) and wakes waiters. Idempotent. */
@@ -117,7 +149,7 @@ export class ResolverPool implements AsyncDisposable {
     this.#closed = true;
     for (const r of [...this.#idle, ...this.#out]) r.close();
     this.#idle.length = 0;
-    this.#freed.signal();
+    for (const w of this.#waiters) w.cv.signal();
   }
 
   get closed(): boolean {
@@ -130,6 +162,21 @@ export class ResolverPool implements AsyncDisposable {
 
   #usable(): void {
     if (this.#closed) throw closedError();
+  }
+}
+
+/** One caller of get() waiting its turn: woken once, by put() (with a resolver), close() or an abort. */
+class Waiter {
+  readonly cv: Condition;
+  resolver: Resolver | undefined;
+
+  constructor(ctl: Controller) {
+    this.cv = new Condition({ controller: ctl });
+  }
+
+  take(r: Resolver): void {
+    this.resolver = r;
+    this.cv.signal();
   }
 }
 

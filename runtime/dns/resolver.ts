@@ -11,7 +11,7 @@ import { tcpExchange, udpExchange } from './transport.js';
 
 /** Options of {@link Resolver}; each one left out comes from resolv.conf, else the C library's default. */
 export interface ResolverOptions {
-  /** Name servers: 'addr', 'addr:port' (IPv4) or '[addr]:port'. Default: resolv.conf's, else 127.0.0.1. `[]`: the hosts file only. */
+  /** Name servers: 'addr', 'addr:port' (IPv4) or '[addr]:port'. Default: resolv.conf's (its first 3), else 127.0.0.1. `[]`: the hosts file only. */
   servers?: string[];
   /** Search domains (resolv.conf `search`/`domain`). */
   search?: string[];
@@ -21,15 +21,15 @@ export interface ResolverOptions {
   timeoutMs?: number;
   /** Rounds over the servers (resolv.conf `attempts`, default 2). */
   attempts?: number;
-  /** Start each query at the next server (resolv.conf `rotate`). */
+  /** Start each query at the next server (resolv.conf `rotate`); the resolvers of a pool take turns together. */
   rotate?: boolean;
   /** 'auto' (default): UDP, then TCP for a truncated answer; 'only': TCP; 'never': a truncated answer is returned. */
   tcp?: 'auto' | 'only' | 'never';
-  /** Offer EDNS(0) with a 1232-byte UDP payload (resolv.conf `edns0`). */
+  /** Offer EDNS(0) with a 1232-byte UDP payload (resolv.conf `edns0`); a server answering FORMERR is asked again without. */
   edns?: boolean;
-  /** A hosts file path (default '/etc/hosts'), its entries, or false for none. */
+  /** A hosts file path (default '/etc/hosts', read once per thread while unchanged), its entries, or false for none. */
   hosts?: string | false | HostsEntry[];
-  /** The resolv.conf path (default '/etc/resolv.conf'), or false to read none. */
+  /** The resolv.conf path (default '/etc/resolv.conf', read once per thread while unchanged; unreadable = absent), or false to read none. */
   resolvConf?: string | false;
   /** The controller the resolver's sockets wait through. Default: the thread's root controller. */
   controller?: Controller;
@@ -45,6 +45,8 @@ export interface QueryOptions {
 export interface Settings extends ResolvConf {
   hosts: Hosts;
   controller: Controller | undefined;
+  /** `rotate`'s next starting server: shared by every resolver with these settings (those of a pool). */
+  rotation: { next: number };
 }
 
 const RETRY_RCODES = new Set(['SERVFAIL', 'NOTIMP', 'REFUSED']);
@@ -71,8 +73,8 @@ export function settings(opts: ResolverOptions): Settings {
     if (opts.tcp !== 'auto' && opts.tcp !== 'only' && opts.tcp !== 'never') throw invalidArgValue('opts.tcp', opts.tcp, "'auto', 'only' or 'never'");
     conf.tcp = opts.tcp;
   }
-  const entries = hosts === false ? [] : Array.isArray(hosts) ? checkEntries(hosts) : loadHosts(hosts ?? HOSTS, hosts !== undefined);
-  return { ...conf, hosts: new Hosts(entries), controller: opts.controller };
+  const table = hosts === false ? new Hosts([]) : Array.isArray(hosts) ? new Hosts(checkEntries(hosts)) : loadHosts(hosts ?? HOSTS, hosts !== undefined);
+  return { ...conf, hosts: table, controller: opts.controller, rotation: { next: 0 } };
 }
 
 /**
@@ -94,7 +96,6 @@ export class Resolver implements AsyncDisposable {
   #busy = false;
   #closed = false;
   #call: Call | undefined;
-  #rotation = 0;
 
   /** @throws TypeError/RangeError for bad options; the fs error of an explicitly named file that cannot be read */
   constructor(opts: ResolverOptions = {}) {
@@ -175,11 +176,21 @@ export class Resolver implements AsyncDisposable {
     return asIs ?? last!;
   }
 
-  /** One name to the servers: rounds of tries, each server once per round. */
+  /**
+   * One name to the servers: rounds of tries, each server once per round. With EDNS on, a server that
+   * answers FORMERR is asked again at once without EDNS (and without it from then on), as the C library.
+   */
   async #ask(call: Call, name: string, type: Code, cls: Code): Promise<DnsPacket> {
     const s = this.#s;
-    const query = encodeQuery(randomInt(0x10000), name, type.n, cls.n, s.edns0 ? EDNS_PAYLOAD : undefined);
-    const start = s.rotate ? this.#rotation++ % s.servers.length : 0;
+    const edns = s.edns0 ? encodeQuery(randomInt(0x10000), name, type.n, cls.n, EDNS_PAYLOAD) : undefined;
+    let plain: Buffer | undefined; // a new id: a late answer to the EDNS query cannot pass for its answer
+    const plainQuery = (): Buffer => (plain ??= encodeQuery(randomInt(0x10000), name, type.n, cls.n));
+    const noEdns = new Set<Server>();
+    let start = 0;
+    if (s.rotate) {
+      start = s.rotation.next % s.servers.length;
+      s.rotation.next = (start + 1) % s.servers.length;
+    }
     const servers = [...s.servers.slice(start), ...s.servers.slice(0, start)];
     const refused = new Set<Server>();
     let fallback: DnsPacket | undefined; // a truncated answer, or a server's SERVFAIL/NOTIMP/REFUSED
@@ -189,10 +200,10 @@ export class Resolver implements AsyncDisposable {
       for (const server of servers) {
         if (refused.has(server)) continue; // ICMP said nobody listens there
         try {
-          let p = await this.#exchange(call, server, query, s.tcp === 'only');
-          if (p.flags.tc && s.tcp === 'auto') {
-            fallback = p;
-            p = await this.#exchange(call, server, query, true);
+          let p = await this.#try(call, server, edns !== undefined && !noEdns.has(server) ? edns : plainQuery(), (t) => (fallback = t));
+          if (edns !== undefined && !noEdns.has(server) && p.flags.rcode === 'FORMERR') {
+            noEdns.add(server);
+            p = await this.#try(call, server, plainQuery(), (t) => (fallback = t));
           }
           if (!RETRY_RCODES.has(p.flags.rcode)) return p;
           fallback = p;
@@ -210,6 +221,15 @@ export class Resolver implements AsyncDisposable {
     if (fallback !== undefined) return fallback;
     if (timedOut || lastErr === undefined) throw timeoutError('query');
     throw lastErr;
+  }
+
+  /** One query to one server: over UDP, then TCP if the answer was truncated (as `tcp` says); `truncated` is told of a TC answer. */
+  async #try(call: Call, server: Server, query: Buffer, truncated: (p: DnsPacket) => void): Promise<DnsPacket> {
+    const tcp = this.#s.tcp;
+    const p = await this.#exchange(call, server, query, tcp === 'only');
+    if (!p.flags.tc || tcp !== 'auto') return p;
+    truncated(p);
+    return this.#exchange(call, server, query, true);
   }
 
   /** One try at one server, within the try's timeout and the call's deadline. */

@@ -1,10 +1,11 @@
 // dns.Resolver's configuration: its own resolv.conf and hosts files, the search list with ndots.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dns } from 'troupe';
-import { aAnswer, reply, udpServer, type UdpServer } from '../lib/fake-dns.js';
+import { parses } from '../../dist/runtime/dns/files.js';
+import { aAnswer, closedPort, reply, udpServer, type UdpServer } from '../lib/fake-dns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-dns-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,7 +38,7 @@ const asked = (s: UdpServer) => s.queries.map((q) => q.questions![0]!.name);
 
 describe('resolv.conf', () => {
   it('takes nameserver ([addr]:port too), search, and options timeout/attempts/ndots from the file', async () => {
-    const a = await udpServer(() => null);
+    const a = await udpServer((q) => reply(q, { rcode: 'SERVFAIL' }));
     cleanups.push(() => a.close());
     const b = await zone('host.two.test');
     const conf = file(
@@ -48,16 +49,29 @@ describe('resolv.conf', () => {
         `nameserver 127.0.0.1:${b.port}`,
         'domain ignored.test',
         'search one.test two.test ; the last of search/domain wins',
-        'options timeout:1 attempts:1 ndots:2 bogus',
+        'options timeout:3 attempts:1 ndots:2 bogus',
       ].join('\n'),
     );
     const r = resolver({ resolvConf: conf, hosts: false });
     const p = await r.query('host', 'A', 'IN', 10_000);
     expect(p.question[0]!.name).toBe('host.two.test');
     expect(p.answer.map((x) => x.data)).toEqual(['192.0.2.1']);
-    // host.one.test: silent server (one try of 1 s), then NXDOMAIN from b; then host.two.test from a (silent), b.
+    // host.one.test: SERVFAIL from a, then NXDOMAIN from b; then host.two.test from a (SERVFAIL), b.
     expect(asked(a)).toEqual(['host.one.test', 'host.two.test']);
     expect(asked(b)).toEqual(['host.one.test', 'host.two.test']);
+  });
+
+  it('uses at most 3 of its nameservers (MAXNS), as the C library; the servers option is not limited', async () => {
+    const closed = [await closedPort(), await closedPort(), await closedPort()];
+    const s = await zone('x.test');
+    const servers = [...closed.map((p) => `127.0.0.1:${p}`), `127.0.0.1:${s.port}`];
+    const conf = file('resolv-maxns.conf', servers.map((a) => `nameserver ${a}\n`).join(''));
+    // The three refuse at once (ICMP); the fourth, the only one that answers, is never asked.
+    const r = resolver({ resolvConf: conf, hosts: false, timeoutMs: 5000 });
+    await expect(r.query('x.test', 'A', 'IN', 20_000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(s.queries).toHaveLength(0);
+    const all = resolver({ resolvConf: conf, hosts: false, servers, timeoutMs: 5000 });
+    expect((await all.query('x.test', 'A', 'IN', 20_000)).answer.map((x) => x.data)).toEqual(['192.0.2.1']);
   });
 
   it('options given to the constructor win over the file', async () => {
@@ -180,5 +194,36 @@ describe('hosts file', () => {
 
   it('a hosts path that cannot be read is an error; the default missing is not', () => {
     expect(() => new dns.Resolver({ resolvConf: false, hosts: join(dir, 'missing') })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
+
+describe('the files are parsed once per thread while unchanged', () => {
+  it('an unchanged hosts file or resolv.conf is not parsed again for another resolver or pool; a changed one is', async () => {
+    const hosts = file('hosts-cached', '192.0.2.50 cached.test\n');
+    const conf = file('resolv-cached.conf', 'nameserver 192.0.2.1\nsearch one.test\n');
+    const before = { hosts: parses.hosts ?? 0, conf: parses['resolv.conf'] ?? 0 };
+    const count = () => ({ hosts: (parses.hosts ?? 0) - before.hosts, conf: (parses['resolv.conf'] ?? 0) - before.conf });
+    const opts = { resolvConf: conf, hosts, servers: [] };
+    const r1 = resolver(opts);
+    expect(count()).toEqual({ hosts: 1, conf: 1 });
+    for (let i = 0; i < 5; i++) resolver(opts);
+    const pool = new dns.ResolverPool({ ...opts, maxIdle: 0 });
+    cleanups.push(() => pool.close());
+    expect(count()).toEqual({ hosts: 1, conf: 1 });
+    expect((await pool.query('cached.test')).answer.map((x) => x.data)).toEqual(['192.0.2.50']);
+    // Changed (another size, so even a coarse timestamp tells): parsed again, the new text applies.
+    writeFileSync(hosts, '192.0.2.51 cached.test\n192.0.2.52 more.three.test\n');
+    writeFileSync(conf, 'nameserver 192.0.2.2\nsearch two.test three.test\n');
+    const r2 = resolver(opts);
+    expect(count()).toEqual({ hosts: 2, conf: 2 });
+    expect((await r2.query('cached.test')).answer.map((x) => x.data)).toEqual(['192.0.2.51']);
+    expect((await r2.query('more')).answer.map((x) => x.data)).toEqual(['192.0.2.52']); // with the new search list
+    // Resolvers made before keep what they read.
+    expect((await r1.query('cached.test')).answer.map((x) => x.data)).toEqual(['192.0.2.50']);
+    // Replaced by another file (rename): a new inode, read again.
+    const next = file('hosts-cached.next', '192.0.2.53 cached.test\n');
+    renameSync(next, hosts);
+    expect((await resolver(opts).query('cached.test')).answer.map((x) => x.data)).toEqual(['192.0.2.53']);
+    expect(count()).toEqual({ hosts: 3, conf: 2 });
   });
 });

@@ -1,9 +1,22 @@
 // dns.ResolverPool and dns.query: the pool's limits, waiting with a deadline, reuse, close; the default pool.
 import { afterEach, describe, expect, it } from 'vitest';
-import { dns, monotime } from 'troupe';
+import { Condition, dns, monotime } from 'troupe';
 import { aAnswer, udpServer, type Decoded } from '../lib/fake-dns.js';
 
 const cleanups: (() => unknown)[] = [];
+
+/** Counts Condition waits (every wait of the pool's callers is one) while the test runs. */
+function countWaits(): { readonly n: number } {
+  const proto = Condition.prototype;
+  const orig = proto.wait;
+  const counter = { n: 0 };
+  proto.wait = function (this: Condition, ...args: Parameters<Condition['wait']>) {
+    counter.n++;
+    return orig.apply(this, args);
+  };
+  cleanups.push(() => (proto.wait = orig));
+  return counter;
+}
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -101,6 +114,81 @@ describe('ResolverPool', () => {
     expect(p.stats().waiting).toBe(0);
     p.close();
     await inflight;
+  });
+
+  it('serves waiting callers first come, first served: a newcomer does not take the resolver put back', async () => {
+    const p = pool({ servers: ['127.0.0.1'], max: 1 });
+    const r = await p.get();
+    const order: string[] = [];
+    const take = (who: string) => p.get(10_000).then((x) => (order.push(who), x));
+    const a = take('a');
+    const b = take('b');
+    const c = take('c');
+    expect(p.stats().waiting).toBe(3);
+    p.put(r);
+    const d = take('d'); // comes after the put, but after a, b and c too
+    expect(await a).toBe(r);
+    expect(p.stats()).toMatchObject({ out: 1, waiting: 3 });
+    p.put(r);
+    expect(await b).toBe(r);
+    p.put(r);
+    expect(await c).toBe(r);
+    p.put(r);
+    expect(await d).toBe(r);
+    p.put(r);
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+    expect(p.stats()).toEqual({ out: 0, idle: 1, waiting: 0 });
+  });
+
+  it('a waiter that times out or is aborted leaves the queue without waking the others', async () => {
+    const { s } = await holdingServer();
+    const p = pool({ servers: [`127.0.0.1:${s.port}`], max: 1 });
+    const r = await p.get();
+    const waits = countWaits();
+    const ac = new AbortController();
+    const aborted = p.query('x.test', 'A', 'IN', { signal: ac.signal, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const timed = p.get(50).catch((e: unknown) => e);
+    const patient = p.get(10_000);
+    expect(p.stats().waiting).toBe(3);
+    expect(waits.n).toBe(3);
+    ac.abort();
+    expect(await aborted).toMatchObject({ code: 'ABORT_ERR' });
+    expect(await timed).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(p.stats().waiting).toBe(1);
+    expect(waits.n).toBe(3); // the patient one was never woken: it did not wait again
+    p.put(r);
+    expect(await patient).toBe(r);
+    expect(waits.n).toBe(3);
+    p.put(r);
+  });
+
+  it('many queries queued on a small pool: each waiting caller is woken once (work linear in their number)', async () => {
+    const s = await udpServer((q) => aAnswer(q, '192.0.2.1'));
+    cleanups.push(() => s.close());
+    const p = pool({ servers: [`127.0.0.1:${s.port}`], max: 2, timeoutMs: 5000 });
+    const n = 300;
+    const waits = countWaits();
+    const all = Array.from({ length: n }, (_, i) => p.query(`q${i}.test`, 'A', 'IN', 60_000));
+    expect(p.stats()).toMatchObject({ out: 2, waiting: n - 2 });
+    const answers = await Promise.all(all);
+    expect(answers.every((a) => a.answer.length === 1)).toBe(true);
+    // Each of the n - 2 callers that queued waited once (waking all on each put() made this ~n²/2).
+    expect(waits.n).toBe(n - 2);
+    expect(p.stats()).toEqual({ out: 0, idle: 1, waiting: 0 });
+  });
+
+  it('rotate takes turns across the resolvers of a pool, fresh ones included', async () => {
+    const a = await udpServer((q) => aAnswer(q, '192.0.2.10'));
+    const b = await udpServer((q) => aAnswer(q, '192.0.2.11'));
+    cleanups.push(() => a.close(), () => b.close());
+    // maxIdle 0: every query gets a resolver of its own, made for it.
+    const p = pool({ servers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], rotate: true, maxIdle: 0, timeoutMs: 5000 });
+    const got = [];
+    for (let i = 0; i < 4; i++) got.push((await p.query('x.test', 'A', 'IN', 20_000)).answer[0]!.data);
+    expect(got).toEqual(['192.0.2.10', '192.0.2.11', '192.0.2.10', '192.0.2.11']);
+    // Side by side too: four resolvers at once start at a, b, a, b.
+    const together = await Promise.all(Array.from({ length: 4 }, () => p.query('y.test', 'A', 'IN', 20_000)));
+    expect(together.map((x) => x.answer[0]!.data).sort()).toEqual(['192.0.2.10', '192.0.2.10', '192.0.2.11', '192.0.2.11']);
   });
 
   it('checks its arguments', () => {

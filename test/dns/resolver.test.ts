@@ -16,8 +16,8 @@ function resolver(opts: dns.ResolverOptions): dns.Resolver {
   return r;
 }
 
-async function server(handler: Parameters<typeof udpServer>[0]) {
-  const s = await udpServer(handler);
+async function server(handler: Parameters<typeof udpServer>[0], port = 0, host = '127.0.0.1') {
+  const s = await udpServer(handler, port, host);
   cleanups.push(() => s.close());
   return s;
 }
@@ -109,6 +109,27 @@ describe('answers over UDP', () => {
     expect(p.edns).toMatchObject({ udpPayloadSize: 4096, version: 0, do: false });
     expect(p.additional).toEqual([]);
   });
+
+  it('with EDNS, a FORMERR answer makes the server asked again at once without EDNS (as the C library)', async () => {
+    const hasOpt = (q: Decoded) => (q.additionals ?? []).some((r) => r.type === 'OPT');
+    const s = await server((q) => (hasOpt(q) ? reply(q, { rcode: 'FORMERR' }) : aAnswer(q, '192.0.2.8')));
+    const r = resolver({ servers: [`127.0.0.1:${s.port}`], edns: true, timeoutMs: 5000 });
+    const p = await r.query('old.test', 'A', 'IN', 20_000);
+    expect(p.answer.map((a) => a.data)).toEqual(['192.0.2.8']);
+    expect(s.queries.map(hasOpt)).toEqual([true, false]);
+    expect(s.queries[1]!.id).not.toBe(s.queries[0]!.id);
+    expect(s.queries[1]!.questions).toEqual(s.queries[0]!.questions);
+  });
+
+  it('FORMERR without EDNS, or again without it, is the answer: asked once more at most', async () => {
+    const s = await server((q) => reply(q, { rcode: 'FORMERR' }));
+    const plain = resolver({ servers: [`127.0.0.1:${s.port}`], timeoutMs: 5000 });
+    expect((await plain.query('bad.test', 'A', 'IN', 20_000)).flags.rcode).toBe('FORMERR');
+    expect(s.queries).toHaveLength(1);
+    const edns = resolver({ servers: [`127.0.0.1:${s.port}`], edns: true, timeoutMs: 5000 });
+    expect((await edns.query('bad.test', 'A', 'IN', 20_000)).flags.rcode).toBe('FORMERR');
+    expect(s.queries).toHaveLength(3);
+  });
 });
 
 describe('TCP', () => {
@@ -127,6 +148,29 @@ describe('TCP', () => {
     expect(p.flags.tc).toBe(false);
     expect(p.answer.map((a) => a.data)).toEqual(big);
     expect(p.server).toEqual({ address: '127.0.0.1', port: d.port, transport: 'tcp' });
+  });
+
+  it('a truncated UDP answer cut in the middle of a record is still retried over TCP', async () => {
+    const big = Array.from({ length: 40 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+    const cut = (q: Decoded) => {
+      const name = q.questions![0]!.name;
+      const full = reply(q, { flags: TRUNCATED | 0x0180, answers: big.map((data) => ({ name, type: 'A' as const, ttl: 60, data })) });
+      return full.subarray(0, full.length - 7); // mid-record: dns-packet cannot decode it
+    };
+    const d = await dualServer(cut, (q) => aAnswer(q, ...big));
+    cleanups.push(() => d.close());
+    const r = resolver({ servers: [`127.0.0.1:${d.port}`], timeoutMs: 5000, attempts: 1 });
+    const p = await r.query('big.test', 'A', 'IN', 20_000);
+    expect(d.tcp.queries).toHaveLength(1);
+    expect(p.answer.map((a) => a.data)).toEqual(big);
+    expect(p.server?.transport).toBe('tcp');
+    // With tcp 'never' the cut answer is returned: its header and question, TC set, no records.
+    const never = resolver({ servers: [`127.0.0.1:${d.port}`], tcp: 'never', timeoutMs: 5000, attempts: 1 });
+    const t = await never.query('big.test', 'A', 'IN', 20_000);
+    expect(t.flags).toMatchObject({ tc: true, qr: true, rcode: 'NOERROR' });
+    expect(t.question).toEqual([{ name: 'big.test', type: 'A', class: 'IN' }]);
+    expect(t.answer).toEqual([]);
+    expect(d.tcp.queries).toHaveLength(1);
   });
 
   it("with tcp 'never' returns the truncated answer as it is", async () => {
@@ -179,13 +223,19 @@ describe('failures', () => {
 
   it('a refused server is skipped for the next one, and not asked again in later rounds', async () => {
     const port = await closedPort();
-    let n = 0;
-    const s = await server((q) => (++n === 1 ? null : aAnswer(q, '192.0.2.4')));
-    const r = resolver({ servers: [`127.0.0.1:${port}`, `127.0.0.1:${s.port}`], timeoutMs: 150, attempts: 3 });
-    const p = await r.query('x.test', 'A', 'IN', 5000);
+    // Once the first server has refused, a server appears on its port: it must not be asked in round 2.
+    let late: Awaited<ReturnType<typeof server>> | undefined;
+    const s = await server(async (q, n) => {
+      if (n > 1) return aAnswer(q, '192.0.2.4');
+      late = await server((lq) => aAnswer(lq, '192.0.2.66'), port);
+      return reply(q, { rcode: 'SERVFAIL' }); // round 1 fails here too: round 2 follows
+    });
+    const r = resolver({ servers: [`127.0.0.1:${port}`, `127.0.0.1:${s.port}`], timeoutMs: 5000, attempts: 3 });
+    const p = await r.query('x.test', 'A', 'IN', 20_000);
     expect(p.answer.map((a) => a.data)).toEqual(['192.0.2.4']);
     expect(p.server?.port).toBe(s.port);
-    expect(s.queries).toHaveLength(2); // silent once (timed out), answered in the second round
+    expect(s.queries).toHaveLength(2);
+    expect(late!.queries).toHaveLength(0);
   });
 
   it('a silent server: each try waits timeoutMs, attempts rounds over the servers, then ETIMEDOUT', async () => {
@@ -196,6 +246,7 @@ describe('failures', () => {
     const err = await r.query('slow.test').catch((e: unknown) => e);
     const took = monotime() - t0;
     expect(err).toMatchObject({ name: 'SystemError', code: 'ETIMEDOUT' });
+    await Promise.all([a.received(3), b.received(3)]); // the fake servers run on this event loop: they may lag
     expect(a.queries).toHaveLength(3);
     expect(b.queries).toHaveLength(3);
     expect(took).toBeGreaterThanOrEqual(550);
@@ -212,15 +263,20 @@ describe('failures', () => {
     const took = monotime() - t0;
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(3000);
+    await s.received(1);
     expect(s.queries).toHaveLength(1);
   });
 
   it('a silent first server: the second answers', async () => {
     const a = await server(() => null);
     const b = await server((q) => aAnswer(q, '192.0.2.5'));
-    const r = resolver({ servers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], timeoutMs: 100, attempts: 1 });
-    const p = await r.query('x.test', 'A', 'IN', 3000);
+    // Tries of 2 s: the answering one must not lose a race with a loaded machine.
+    const r = resolver({ servers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], timeoutMs: 2000, attempts: 1 });
+    const t0 = monotime();
+    const p = await r.query('x.test', 'A', 'IN', 15_000);
+    expect(monotime() - t0).toBeGreaterThanOrEqual(1990); // the first try waited out its timeout
     expect(p.answer.map((x) => x.data)).toEqual(['192.0.2.5']);
+    expect(p.server?.port).toBe(b.port);
     expect(a.queries).toHaveLength(1);
   });
 
@@ -241,6 +297,28 @@ describe('failures', () => {
     const got = [];
     for (let i = 0; i < 4; i++) got.push((await r.query('x.test', 'A', 'IN', 2000)).answer[0]!.data);
     expect(got).toEqual(['192.0.2.10', '192.0.2.11', '192.0.2.10', '192.0.2.11']);
+  });
+});
+
+describe('an IPv6 name server', () => {
+  it('[::1]:port answers over UDP, and over TCP when the UDP answer is truncated', async () => {
+    const d = await dualServer(
+      (q) => (q.questions![0]!.name === 'big.test' ? reply(q, { flags: TRUNCATED | 0x0180 }) : aAnswer(q, '192.0.2.60')),
+      (q) => aAnswer(q, '192.0.2.61', '192.0.2.62'),
+      '::1',
+    );
+    cleanups.push(() => d.close());
+    const r = resolver({ servers: [`[::1]:${d.port}`], timeoutMs: 5000 });
+    const u = await r.query('small.test', 'A', 'IN', 20_000);
+    expect(u.answer.map((a) => a.data)).toEqual(['192.0.2.60']);
+    expect(u.server).toEqual({ address: '::1', port: d.port, transport: 'udp' });
+    const t = await r.query('big.test', 'A', 'IN', 20_000);
+    expect(t.answer.map((a) => a.data)).toEqual(['192.0.2.61', '192.0.2.62']);
+    expect(t.server).toEqual({ address: '::1', port: d.port, transport: 'tcp' });
+    expect(d.udp.queries.map((q) => q.questions![0]!.name)).toEqual(['small.test', 'big.test']);
+    expect(d.tcp.queries.map((q) => q.questions![0]!.name)).toEqual(['big.test']);
+    const only = resolver({ servers: [`[::1]:${d.port}`], tcp: 'only', timeoutMs: 5000 });
+    expect((await only.query('small.test', 'A', 'IN', 20_000)).server).toEqual({ address: '::1', port: d.port, transport: 'tcp' });
   });
 });
 

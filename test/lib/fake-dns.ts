@@ -59,9 +59,9 @@ function list(r: Buffer[] | Buffer | null): Buffer[] {
 
 export type UdpServer = Base;
 
-/** A UDP name server on 127.0.0.1. */
-export async function udpServer(handler: Handler): Promise<UdpServer> {
-  const sock = dgram.createSocket('udp4');
+/** A UDP name server on 127.0.0.1 (or `host`, e.g. '::1'; the port may be given). */
+export async function udpServer(handler: Handler, port = 0, host = '127.0.0.1'): Promise<UdpServer> {
+  const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   const a = new Arrivals();
   sock.on('message', (msg, rinfo) => {
     const q = dnsPacket.decode(msg);
@@ -70,7 +70,13 @@ export async function udpServer(handler: Handler): Promise<UdpServer> {
       for (const m of list(out)) sock.send(m, rinfo.port, rinfo.address);
     });
   });
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(port, host, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
   return {
     port: sock.address().port,
     queries: a.queries,
@@ -81,8 +87,8 @@ export async function udpServer(handler: Handler): Promise<UdpServer> {
 
 export type TcpServer = Base;
 
-/** A TCP name server on 127.0.0.1 (the port may be given, e.g. the UDP server's). */
-export async function tcpServer(handler: Handler, port = 0): Promise<TcpServer> {
+/** A TCP name server on 127.0.0.1 or `host` (the port may be given, e.g. the UDP server's). */
+export async function tcpServer(handler: Handler, port = 0, host = '127.0.0.1'): Promise<TcpServer> {
   const a = new Arrivals();
   const conns = new Set<net.Socket>();
   const srv = net.createServer((c) => {
@@ -109,7 +115,7 @@ export async function tcpServer(handler: Handler, port = 0): Promise<TcpServer> 
   });
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
-    srv.listen(port, '127.0.0.1', () => {
+    srv.listen(port, host, () => {
       srv.off('error', reject);
       resolve();
     });
@@ -134,12 +140,12 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A UDP and a TCP server on the same port, as a real name server. */
-export async function dualServer(udp: Handler, tcp: Handler): Promise<{ udp: UdpServer; tcp: TcpServer; port: number; close(): Promise<void> }> {
+/** A UDP and a TCP server on the same port, as a real name server (on 127.0.0.1 or `host`). */
+export async function dualServer(udp: Handler, tcp: Handler, host = '127.0.0.1'): Promise<{ udp: UdpServer; tcp: TcpServer; port: number; close(): Promise<void> }> {
   for (;;) {
-    const u = await udpServer(udp);
+    const u = await udpServer(udp, 0, host);
     try {
-      const t = await tcpServer(tcp, u.port);
+      const t = await tcpServer(tcp, u.port, host);
       return { udp: u, tcp: t, port: u.port, close: async () => void (await Promise.all([u.close(), t.close()])) };
     } catch (err) {
       await u.close();
