@@ -26,6 +26,32 @@ export class Special implements AskToken {
   }
 }
 
+/**
+ * Asks an actor took and has not answered: as a Set of them, but an array underneath, so that taking and
+ * answering one ask after another allocates nothing (a Set's table is rebuilt as deleted entries pile up).
+ */
+export class OpenAsks {
+  readonly #a: AskToken[] = [];
+
+  add(t: AskToken): void {
+    this.#a.push(t);
+  }
+
+  /** Whether t was open (and is no longer). */
+  delete(t: AskToken): boolean {
+    const a = this.#a;
+    const i = a.lastIndexOf(t);
+    if (i < 0) return false;
+    const last = a.pop()!;
+    if (i < a.length) a[i] = last;
+    return true;
+  }
+
+  [Symbol.iterator](): IterableIterator<AskToken> {
+    return this.#a.slice()[Symbol.iterator]();
+  }
+}
+
 /** Who hears of an actor's exit: an actor (Down message, or exit with it when linked) or a system callback. */
 export const enum WatchKind {
   MONITOR = 0,
@@ -62,7 +88,7 @@ export class Cell extends Mailbox<unknown> {
   readonly ref: ActorRef;
   readonly host: CellHost;
   /** Asks taken from the mailbox and not answered yet: answered ERR_ACTOR_EXITED at exit. */
-  openAsks: Set<AskToken> | undefined;
+  openAsks: OpenAsks | undefined;
   /** The entry receive() returned last. */
   current: unknown;
   /** The ask taken last: what reply() answers (a message taken since, say a Down, does not change it). */
@@ -125,7 +151,7 @@ export class Cell extends Mailbox<unknown> {
     this.current = item;
     if (!(item instanceof Special)) return item;
     if (item.isAsk) {
-      (this.openAsks ??= new Set()).add(item);
+      (this.openAsks ??= new OpenAsks()).add(item);
       this.currentAsk = item;
     }
     return item.msg;

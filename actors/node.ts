@@ -1,7 +1,7 @@
 // A thread's actor node: its actors, its links to the other threads, routing, asks, watches.
 import { AbortError, Controller, RuntimeError, SystemError, type Socket } from 'troupe';
 import { AskTable } from './asks.js';
-import { ActorContext, Cell, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
+import { ActorContext, Cell, OpenAsks, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
 import { isDefinition, load, specOf, type ActorDefinition } from './define.js';
 import { K, Link, type Envelope, type LinkOwner } from './link.js';
 import type { MailboxOptions } from './mailbox.js';
@@ -350,7 +350,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   #postAsk(cell: Cell, ask: Special): void {
     const msg = ask.msg;
     if (cell.comlink !== undefined && typeof msg === 'object' && msg !== null && COMLINK in msg) {
-      (cell.openAsks ??= new Set()).add(ask);
+      (cell.openAsks ??= new OpenAsks()).add(ask);
       cell.comlink((msg as Record<string, unknown>)[COMLINK], ask);
       return;
     }
