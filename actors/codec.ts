@@ -1,6 +1,8 @@
 // The actors' wire codec: length-prefixed frames, the hot envelopes (send, ask, reply) with a fixed binary
 // header and a msgpackr payload, the others as msgpackr arrays; errors keep their class and codes.
-import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, addExtension } from 'msgpackr';
+// NB: msgpackr comes in through 'msgpackr/pack', which leaves its native string extractor out: one native
+// call per frame costs more than decoding a small message's strings in JS.
+import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, addExtension } from 'msgpackr/pack';
 import { RuntimeError, errorFromWire, errorToWire, type WireError } from 'troupe';
 
 /** Largest frame a decoder accepts (a length past it means a corrupt or hostile channel). */
@@ -23,6 +25,8 @@ export const enum F {
   ASK = 2,
   /** ask id, ok (one byte), then the value */
   REPLY = 3,
+  /** The encoder started over (its record definitions are void from here): the decoder does the same. */
+  RESET = 4,
 }
 
 /** Where a decoder puts what it decodes, frame by frame. */
@@ -40,12 +44,15 @@ function packr(): Packr {
     addExtension({ Class: Error, type: ERROR_EXT, write: (e: Error) => errorToWire(e), read: (w: WireError) => errorFromWire(w) });
   }
   // Plain maps and no shared record structures: each frame decodes on its own, in any thread.
-  return new Packr({ useRecords: false, useBigIntExtension: true });
+  // NB: sequential records: an object shape is defined inline the first time a channel carries it, and
+  // later objects of that shape are sent as a record number and their values. A channel's frames are
+  // decoded in order by one decoder, which learns the definitions as they come (see F.RESET).
+  return new Packr({ sequential: true, useBigIntExtension: true });
 }
 
 const isU32 = (x: number): boolean => x >>> 0 === x;
 // Header bytes by kind, the kind byte included.
-const HEAD = [1, 9, 13, 6];
+const HEAD = [1, 9, 13, 6, 1];
 
 /**
  * Encodes envelopes as frames into one growing batch buffer, so a turn's messages leave in one write.
@@ -53,7 +60,7 @@ const HEAD = [1, 9, 13, 6];
  * unchanged.
  */
 export class FrameEncoder {
-  readonly #packr = packr();
+  #packr = packr();
   #batch: Buffer = Buffer.allocUnsafe(64 * 1024);
   #len = 0;
 
@@ -106,7 +113,16 @@ export class FrameEncoder {
     // NB: REUSE_BUFFER_MODE returns msgpackr's own buffer with start/end (no view per message), and
     // RESET_BUFFER_MODE has the next pack write at the same place: the payload is copied out below, before
     // anything else packs.
-    const t = this.#packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number };
+    let t: Buffer & { start: number; end: number };
+    try {
+      t = this.#packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number };
+    } catch (err) {
+      // A failed pack may have defined records the decoder will never see: both sides start over.
+      this.#packr = packr();
+      const p = this.#header(F.RESET, 0, 0, 0, 1);
+      this.#batch[p] = 0xc0; // nil
+      throw err;
+    }
     const s = t.start;
     const n = t.end - s;
     const p = this.#header(kind, a, b, c, n);
@@ -152,7 +168,7 @@ export class FrameEncoder {
     if (kind === F.REPLY) {
       p = putU32(out, p, a);
       out[p++] = b;
-    } else if (kind !== F.ENVELOPE) {
+    } else if (kind === F.SEND || kind === F.ASK) {
       p = putU32(out, p, a);
       p = putU32(out, p, b);
       if (kind === F.ASK) p = putU32(out, p, c);
@@ -181,7 +197,7 @@ function getU32(b: Buffer, p: number): number {
  * lives on.
  */
 export class FrameDecoder {
-  readonly #packr = packr();
+  #packr = packr();
   // NB: one options object for every payload: unpack() reads the bounds from it.
   readonly #at = { start: 0, end: 0 };
   #buf: Buffer = Buffer.alloc(0);
@@ -233,6 +249,10 @@ export class FrameDecoder {
     if (head === undefined) throw invalid(`unknown frame kind ${kind}`);
     if (end - p <= head) throw invalid(`a frame of kind ${kind} without its payload`);
     const value = this.#payload(buf, p + head, end);
+    if (kind === F.RESET) {
+      this.#packr = packr();
+      return;
+    }
     switch (kind) {
       case F.ENVELOPE:
         return sink.envelope(value);

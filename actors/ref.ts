@@ -1,5 +1,5 @@
 // Actor references (location transparent, msgpackr-encodable), and what an exit looks like to others.
-import { addExtension } from 'msgpackr';
+import { addExtension } from 'msgpackr/pack';
 import type { Socket } from 'troupe';
 
 /** What a thread's actor node does for a reference (actors/node.ts implements it). */

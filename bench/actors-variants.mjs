@@ -144,7 +144,11 @@ async function rpcPiscina(o, extra = {}, opts = {}) {
   return r;
 }
 
-async function oneWayPostMessage(o) {
+/** The message of one-way run number i: the number itself, or a small object (see OBJECT). */
+const asNumber = (i) => i;
+const asObject = (i) => ({ seq: i, kind: 'tick', at: 1.5 });
+
+async function oneWayPostMessage(o, make = asNumber) {
   const w = await startWorker({ mode: 'count' });
   const count = () => {
     const p = once(w, 'message').then(([n]) => n);
@@ -152,7 +156,7 @@ async function oneWayPostMessage(o) {
     return p;
   };
   const produce = (n, from) => {
-    for (let i = from; i < from + n; i++) w.postMessage(i);
+    for (let i = from; i < from + n; i++) w.postMessage(make(i));
   };
   const r = await oneWay(produce, count, o);
   await w.terminate();
@@ -265,19 +269,22 @@ function rpcTroupe(o) {
 
 /** Producers: trySend, falling back to awaiting send() when the mailbox is full; or await send() for each. */
 const producers = {
-  trysend: (ref) => async (n, from) => {
-    for (let i = from; i < from + n; i++) if (!ref.trySend(i)) await ref.send(i);
+  trysend: (ref, make) => async (n, from) => {
+    for (let i = from; i < from + n; i++) {
+      const m = make(i);
+      if (!ref.trySend(m)) await ref.send(m);
+    }
   },
-  send: (ref) => async (n, from) => {
-    for (let i = from; i < from + n; i++) await ref.send(i);
+  send: (ref, make) => async (n, from) => {
+    for (let i = from; i < from + n; i++) await ref.send(make(i));
   },
 };
 
-function countingTroupe(thread, how, o) {
+function countingTroupe(thread, how, o, make = asNumber) {
   return withSystem(async (sys, { counter }) => {
     const ref = await sys.spawn(counter, undefined, { thread });
     const count = () => ref.ask('count');
-    return oneWay(producers[how](ref), count, o);
+    return oneWay(producers[how](ref, make), count, o);
   });
 }
 
@@ -340,7 +347,9 @@ export const VARIANTS = {
   'rpc/piscina-c64': (o) => rpcPiscina(o, { concurrentTasksPerWorker: DEPTH }, { seq: false }),
   'oneway/troupe-trysend': (o) => countingTroupe(1, 'trysend', o),
   'oneway/troupe-send': (o) => countingTroupe(1, 'send', o),
-  'oneway/postmessage': oneWayPostMessage,
+  'oneway/postmessage': (o) => oneWayPostMessage(o),
+  'oneway/troupe-trysend-obj': (o) => countingTroupe(1, 'trysend', o, asObject),
+  'oneway/postmessage-obj': (o) => oneWayPostMessage(o, asObject),
   'local/troupe-trysend': (o) => countingTroupe('local', 'trysend', o),
   'local/troupe-send': (o) => countingTroupe('local', 'send', o),
   'local/promise': localPromise,

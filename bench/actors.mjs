@@ -41,6 +41,8 @@ const LABELS = {
   'oneway/troupe-trysend': 'troupe trySend (await send() when full)',
   'oneway/troupe-send': 'troupe await send() each',
   'oneway/postmessage': 'worker_threads postMessage burst',
+  'oneway/troupe-trysend-obj': 'troupe trySend, { seq, kind, at } objects',
+  'oneway/postmessage-obj': 'postMessage burst, { seq, kind, at } objects',
   'local/troupe-trysend': 'troupe trySend to a local actor',
   'local/troupe-send': 'troupe await send() to a local actor',
   'local/promise': 'promise hand-off: for await over a plain queue',
@@ -163,6 +165,8 @@ function printTables(o, modes, variants, med) {
   if (o.only.has('oneway')) {
     vsBase(`\n(3) one-way across threads: numbers in chunks of 1,000 for ${o.ms} ms (after ${o.warmMs} ms of the same), timed until the consumer's count is back`,
       ['oneway/troupe-trysend', 'oneway/troupe-send', 'oneway/postmessage'], 'oneway/postmessage', 'postMessage');
+    vsBase(`\n(3b) the same with a small object per message ({ seq, kind: 'tick', at: 1.5 }), which msgpackr encodes (numbers skip it)`,
+      ['oneway/troupe-trysend-obj', 'oneway/postmessage-obj'], 'oneway/postmessage-obj', 'postMessage');
   }
   if (o.only.has('local')) {
     vsBase(`\n(4) same thread: numbers in chunks of 1,000 for ${o.ms} ms (after ${o.warmMs} ms of the same), timed until the consumer's count is back`,
@@ -189,7 +193,10 @@ function printTargets(o, modes, med) {
     lines.push(`ask round trip p50 no slower than postMessage, troupe/postMessage ≤ 1: ${each((m) => judge(ratioOf(med, m, 'seq.p50', 'rpc/troupe', 'rpc/postmessage'), (x) => x <= 1, 2))}`);
     lines.push(`64 in flight ≥ 5× postMessage's rate: ${each((m) => judge(ratioOf(med, m, 'par.perSec', 'rpc/troupe', 'rpc/postmessage'), (x) => x >= 5, 2))}`);
   }
-  if (o.only.has('oneway')) lines.push(`one-way ≥ 3 M msgs/s (trySend): ${each((m) => judge(med(m, 'oneway/troupe-trysend', 'perSec'), (x) => x >= 3e6, 0))}`);
+  if (o.only.has('oneway')) {
+    lines.push(`one-way ≥ 3 M msgs/s (trySend): ${each((m) => judge(med(m, 'oneway/troupe-trysend', 'perSec'), (x) => x >= 3e6, 0))}`);
+    lines.push(`(the same with small objects: ${each((m) => judge(med(m, 'oneway/troupe-trysend-obj', 'perSec'), (x) => x >= 3e6, 0))})`);
+  }
   if (o.only.has('local')) lines.push(`same thread ≥ 10 M msgs/s (trySend): ${each((m) => judge(med(m, 'local/troupe-trysend', 'perSec'), (x) => x >= 10e6, 0))}`);
   if (o.only.has('memory')) lines.push(`≤ 1 KiB (1,024 B) heap+external per idle actor: ${each((m) => judge(med(m, 'memory/troupe', 'bytesPer'), (x) => x <= 1024, 0))}`);
   console.log(`\nTargets:\n${lines.map((l) => `- ${l}`).join('\n')}`);

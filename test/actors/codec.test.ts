@@ -49,6 +49,44 @@ describe('frame codec', () => {
     expect(new FrameDecoder().push(bytes).map((env) => (env as unknown[])[3])).toEqual(values);
   });
 
+  it('objects of a shape seen before travel as records, and a decoder reading the whole stream gets them back', () => {
+    const e = new FrameEncoder();
+    const want: unknown[] = [];
+    // More shapes than msgpackr keeps record numbers for (64), used over and over: definitions are reused.
+    for (let i = 0; i < 400; i++) {
+      const shape = i % 90;
+      const m = { [`k${shape}`]: i, seq: i, tag: shape % 2 === 0 ? 'even' : { nested: [shape] } };
+      e.appendSend(1, 0, m);
+      want.push([1, 1, 0, m]);
+    }
+    let bytes!: Buffer;
+    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    const dec = new FrameDecoder();
+    const got: unknown[] = [];
+    for (let at = 0; at < bytes.length; at += 37) got.push(...dec.push(bytes.subarray(at, Math.min(bytes.length, at + 37))));
+    expect(got).toEqual(want);
+  });
+
+  it('a message that fails to encode leaves nothing behind: both sides start their records over', () => {
+    const e = new FrameEncoder();
+    const dec = new FrameDecoder();
+    const frames = (): unknown[] => {
+      let bytes!: Buffer;
+      e.flush((b) => ((bytes = Buffer.from(b)), true));
+      return dec.push(bytes);
+    };
+    e.appendSend(1, 0, { a: 1, b: 2 });
+    expect(frames()).toEqual([[1, 1, 0, { a: 1, b: 2 }]]);
+    const circular: Record<string, unknown> = { x: 1 };
+    circular.self = circular;
+    // A new shape, then a value msgpackr cannot encode inside it.
+    expect(() => e.appendSend(1, 0, { fresh: 1, inner: { deep: circular } })).toThrow(RangeError);
+    expect(() => e.appendSend(1, 0, { fresh: 2, inner: Symbol('no') })).toThrow();
+    e.appendSend(1, 0, { fresh: 3, inner: { deep: 4 } });
+    e.appendSend(1, 0, { a: 5, b: 6 });
+    expect(frames()).toEqual([[1, 1, 0, { fresh: 3, inner: { deep: 4 } }], [1, 1, 0, { a: 5, b: 6 }]]);
+  });
+
   it('refuses a message past the frame limit at the sender, with the batch unchanged', () => {
     const e = new FrameEncoder();
     e.appendSend(1, 0, 'before');
