@@ -83,6 +83,18 @@ class Extras {
   comlink: ((msg: unknown, token: AskToken) => void) | undefined = undefined;
 }
 
+// This thread's progress as the main thread's watchdog sees it: one count per message an actor takes, so
+// that a thread busy with a long run of messages (no turn of its event loop between them) is not taken for
+// hung. A local counter until a worker points it at its shared stats.
+let progress: Float64Array<ArrayBufferLike> = new Float64Array(1);
+let progressAt = 0;
+
+/** @internal Counts this thread's messages taken in arr[at] (a worker's shared heartbeat slot). */
+export function countProgressIn(arr: Float64Array, at: number): void {
+  progress = arr;
+  progressAt = at;
+}
+
 /** One actor on its thread: its mailbox (it is one, to keep an idle actor small) and its state. */
 export class Cell extends Mailbox<unknown> {
   readonly ref: ActorRef;
@@ -148,6 +160,7 @@ export class Cell extends Mailbox<unknown> {
 
   /** Takes an entry: notes the ask it carries, returns the message. */
   protected override opened(item: unknown): unknown {
+    progress[progressAt]!++;
     this.current = item;
     if (!(item instanceof Special)) return item;
     if (item.isAsk) {

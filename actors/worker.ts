@@ -1,6 +1,7 @@
 // An actor system's worker thread: a node on the thread's root controller, linked to every other thread,
 // beating a heartbeat into shared memory for the main thread's watchdog.
 import { Controller, type Socket } from 'troupe';
+import { countProgressIn } from './cell.js';
 import { ActorNode } from './node.js';
 import { installExposer } from './proxy.js';
 
@@ -48,6 +49,8 @@ export default async function actorWorker(chan: Socket, boot: WorkerBoot, ...pee
   const node = new ActorNode(boot.thread, boot.gen);
   installExposer(node);
   const stats = new Float64Array(boot.stats);
+  // Messages taken count as beats too: a thread working through a long run of them is not hung.
+  countProgressIn(stats, STAT.BEAT);
   const root = Controller.root();
   stats[STAT.CTLFD] = root.pollfd();
   let running = true;

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorSystem, Down, type ActorRef, type ChildSpec, type SupervisorSpec } from 'troupe/actors';
 import { child, linker, tally, watcher } from '../fixtures/actors-sup.mjs';
+import { grinder } from '../fixtures/actors-misc.mjs';
 
 let system: ActorSystem | undefined;
 
@@ -178,6 +179,15 @@ describe('restart intensity', () => {
 
 describe('thread supervision', () => {
   const WATCHDOG_MS = 300;
+
+  it('a worker busy with a long run of CPU-bound messages, with no turn of its loop between them, is not taken for hung', async () => {
+    const sys = await start(1, WATCHDOG_MS);
+    const g = await sys.spawn(grinder, undefined, { thread: 1 });
+    // 60 × 20 ms: four times the watchdog's limit without the worker's event loop turning.
+    for (let i = 0; i < 60; i++) await g.send({ ms: 20 });
+    expect(await g.ask('done?', { timeoutMs: 20_000 })).toBe(60);
+    expect(sys.stats().threads[1]!.restarts).toBe(0);
+  });
 
   it('a child spinning on a worker: the hung thread is restarted within 2×watchdogMs, and the child on it', async () => {
     const sys = await start(2, WATCHDOG_MS);
