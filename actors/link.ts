@@ -43,8 +43,9 @@ export interface LinkOwner {
 const BATCH_MAX = 256 * 1024;
 // A channel holding this much unsent is congested: send() waits, trySend() refuses.
 const HIGH_WATER = 1024 * 1024;
-// Envelopes held behind a stalled delivery before the link stops reading.
+// Envelopes (or bytes read) held behind a stalled delivery before the link stops reading.
 const STALL_MAX = 1024;
+const STALL_BYTES = 4 * 1024 * 1024;
 
 /**
  * Envelopes both ways between two threads. Sends within one turn leave in one write; envelopes arrive in
@@ -61,6 +62,7 @@ export class Link {
   #scheduled = false;
   #urgent = false;
   #stalled: Envelope[] | null = null;
+  #stalledBytes = 0;
   #closed = false;
 
   constructor(sock: Socket, peer: number, peerGen: number, owner: LinkOwner) {
@@ -83,7 +85,10 @@ export class Link {
     this.#wire = new Wire(sock, {
       data: (chunk) => {
         this.#dec.decode(chunk, this.#in);
-        if (this.#stalled !== null && this.#stalled.length >= STALL_MAX) this.#wire.pause();
+        if (this.#stalled === null) return;
+        // NB: bounded by count and by bytes: a thousand large messages are as much as the mailbox's worth.
+        this.#stalledBytes += chunk.length;
+        if (this.#stalled.length >= STALL_MAX || this.#stalledBytes >= STALL_BYTES) this.#wire.pause();
       },
       closed: (err) => {
         this.#closed = true;
@@ -247,6 +252,7 @@ export class Link {
       }
     }
     this.#stalled = null;
+    this.#stalledBytes = 0;
     this.#wire.resume();
   }
 }
