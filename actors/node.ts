@@ -103,6 +103,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   spawnLocal(def: ActorDefinition<any, any>, init: unknown, opts: SpawnOptions = {}, watchers?: Watcher[]): ActorRef {
     const ref = new ActorRef(this.thread, this.gen, ++this.#serial);
     const cell = new Cell(ref, this, opts.mailbox);
+    ActorRef.setLocal(ref, cell);
     if (watchers !== undefined) cell.watchers = [...watchers];
     this.cells.set(ref.serial, cell);
     this.#run(cell, def, init);
@@ -140,8 +141,9 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   /** Ends cell with reason: its mailbox closes, its asks reject, its watchers hear. */
   retire(cell: Cell, reason: unknown): void {
     if (cell.exited) return;
-    // NB: closing the mailbox is what marks the cell exited.
+    // NB: closing the mailbox is what marks the cell exited; refs kept after the exit no longer hold it.
     const left = cell.mailbox.close();
+    ActorRef.setLocal(cell.ref, undefined);
     this.cells.delete(cell.ref.serial);
     const err = exited(cell.ref, isNormal(reason) ? undefined : reason);
     for (const item of left) {
@@ -177,6 +179,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   }
 
   #live(ref: ActorRef): Cell | undefined {
+    const c = ActorRef.localOf(ref) as Cell | undefined;
+    if (c !== undefined) return c.host === this && !c.exited ? c : undefined;
     return ref.gen === this.gen ? this.cells.get(ref.serial) : undefined;
   }
 

@@ -30,12 +30,24 @@ export class ActorRef<M = unknown> {
   readonly thread: number;
   readonly gen: number;
   readonly serial: number;
+  // The actor's cell, on a ref its own thread made for it (not sent anywhere): sends skip the lookup.
+  #local: unknown;
 
   /** @internal */
   constructor(thread: number, gen: number, serial: number) {
     this.thread = thread;
     this.gen = gen;
     this.serial = serial;
+  }
+
+  /** @internal The cell cached on ref, if any. */
+  static localOf(ref: ActorRef<any>): unknown {
+    return ref.#local;
+  }
+
+  /** @internal Caches (or with undefined, forgets) ref's cell. */
+  static setLocal(ref: ActorRef<any>, cell: unknown): void {
+    ref.#local = cell;
   }
 
   /** "thread.incarnation.serial", unique in the system. */
