@@ -47,7 +47,8 @@ function packr(): Packr {
   // NB: sequential records: an object shape is defined inline the first time a channel carries it, and
   // later objects of that shape are sent as a record number and their values. A channel's frames are
   // decoded in order by one decoder, which learns the definitions as they come (see F.RESET).
-  return new Packr({ sequential: true, useBigIntExtension: true });
+  // copyBuffers: decoded binary values never alias the bytes read, so the wire can lend its read buffer.
+  return new Packr({ sequential: true, useBigIntExtension: true, copyBuffers: true });
 }
 
 const isU32 = (x: number): boolean => x >>> 0 === x;
@@ -208,11 +209,12 @@ export class FrameDecoder {
   }
 
   /**
-   * Adds bytes and hands every frame now complete to `sink`, in order. The caller gives up chunk (decoded
-   * values may alias it). @throws RuntimeError ERR_INVALID_FRAME; what the sink throws
+   * Adds bytes and hands every frame now complete to `sink`, in order. chunk is only read during the call
+   * (decoded values are copies; an incomplete frame's bytes are copied to wait for the rest).
+   * @throws RuntimeError ERR_INVALID_FRAME; what the sink throws
    */
   decode(chunk: Uint8Array, sink: FrameSink): void {
-    const buf = this.#buf.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length) : Buffer.concat([this.#buf, chunk]);
+    const buf = this.#buf.length > 0 ? Buffer.concat([this.#buf, chunk]) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     this.#buf = EMPTY;
     let at = 0;
     try {

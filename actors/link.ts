@@ -83,6 +83,7 @@ export class Link {
       envelope: (env) => this.#envelope(env),
     };
     this.#wire = new Wire(sock, {
+      borrows: true, // the decoder copies what it keeps
       data: (chunk) => {
         this.#dec.decode(chunk, this.#in);
         if (this.#stalled === null) return;

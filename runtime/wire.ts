@@ -11,6 +11,11 @@ export interface WireSink {
   data(chunk: Buffer): void;
   /** The wire ended: the peer closed (no error), close() was called, or the error that ended it. */
   closed(err?: unknown): void;
+  /**
+   * The sink is done with each chunk when data() returns (it copies what it keeps): the wire may then hand
+   * it a view of its own read buffer instead of a copy. Default false.
+   */
+  readonly borrows?: boolean;
 }
 
 const EAGAIN = -11;
@@ -207,7 +212,7 @@ export class Wire {
       const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
       if (n > 0) {
         const count = this.#taken();
-        this.#sink.data(Buffer.from(buf.subarray(0, n)));
+        this.#sink.data(this.#chunk(buf, n));
         // A short read emptied the socket: libuv reports it again when there is more.
         if (this.#closed || (!toEnd && (this.#paused || (n < buf.length && count < FDS_OUT.length - 1)))) return;
       } else if (n === 0) {
@@ -220,6 +225,11 @@ export class Wire {
         return this.close(new SystemError(n, 'recvmsg'));
       }
     }
+  }
+
+  /** What the sink is given of a read: a view when it only borrows chunks, else a copy it may keep. */
+  #chunk(buf: Buffer, n: number): Buffer {
+    return this.#sink.borrows === true ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
   }
 
   /** Takes ownership of the descriptors that came with a read; how many there were. */
@@ -312,8 +322,8 @@ export class Wire {
         const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
         if (n > 0) {
           const count = this.#taken();
-          // NB: a copy, so what the sink keeps (decoded buffers alias it) survives the next read.
-          this.#sink.data(Buffer.from(buf.subarray(0, n)));
+          // NB: a copy unless the sink borrows: what the sink keeps must survive the next read.
+          this.#sink.data(this.#chunk(buf, n));
           // A short read emptied the socket: wait for more rather than ask the kernel to say EAGAIN.
           if (n < buf.length && count < FDS_OUT.length - 1 && !this.#closed && !this.#paused) await this.#ctl.waitFd(this.#fd, EPOLLIN);
         } else if (n === 0 || n === ECONNRESET) {

@@ -87,6 +87,17 @@ describe('frame codec', () => {
     expect(frames()).toEqual([[1, 1, 0, { fresh: 3, inner: { deep: 4 } }], [1, 1, 0, { a: 5, b: 6 }]]);
   });
 
+  it('decoded values never alias the bytes read: the reader may reuse its buffer', () => {
+    const e = new FrameEncoder();
+    const payload = { bin: Buffer.from('binary bytes'), text: 'text' };
+    e.appendSend(1, 0, payload);
+    let bytes!: Buffer;
+    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    const [env] = new FrameDecoder().push(bytes) as [unknown[]];
+    bytes.fill(0); // the reader's buffer, reused for the next read
+    expect(env[3]).toEqual(payload);
+  });
+
   it('refuses a message past the frame limit at the sender, with the batch unchanged', () => {
     const e = new FrameEncoder();
     e.appendSend(1, 0, 'before');
