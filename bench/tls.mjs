@@ -12,7 +12,8 @@
 //                  taken: it measures what TLS in JavaScript streams costs over troupe's I/O)
 //   node-tls       tls.connect / tls.createServer
 //   troupe-plain   troupe sockets without TLS (the socket layer's own cost)
-// Binary mode, 64 KiB buffers on the troupe sockets; TLS 1.3 with AES-256-GCM for all; figures are medians.
+// Binary mode, 64 KiB buffers on the troupe sockets; TLS 1.3 with TLS_AES_256_GCM_SHA384 pinned on both ends
+// of every variant (each run reports the suite it got, and the table prints them); figures are medians.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +31,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = fileURLToPath(import.meta.url);
 const CHUNK = 64 * 1024;
 const MODES = ['b', 'bn'];
+// NB: pinned on both sides, so every variant does the same cryptography; a run reports what it got.
+const SUITE = 'TLS_AES_256_GCM_SHA384';
+const PIN = { ciphers: SUITE, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' };
 
 const VARIANTS = {
   'troupe-tls': { label: 'troupe starttls (native OpenSSL)', run: troupeTls },
@@ -108,14 +112,14 @@ async function troupeTcp(clientTls) {
 
 async function troupeTls() {
   const { key, cert } = creds();
-  const [c, s] = await troupeTcp({ ca: cert, servername: 'localhost' });
-  await Promise.all([s.starttls({ isServer: true, key, cert }), c.connect()]);
-  const protocol = c.checktls().protocol;
+  const [c, s] = await troupeTcp({ ca: cert, servername: 'localhost', ...PIN });
+  await Promise.all([s.starttls({ isServer: true, key, cert, ...PIN }), c.connect()]);
+  const { protocol, cipher } = c.checktls();
   const up = await troupePump(c, s);
   const down = await troupePump(s, c);
   c.close();
   s.close();
-  return { up, down, protocol };
+  return { up, down, protocol, suite: cipher.standardName };
 }
 
 async function troupePlain() {
@@ -153,35 +157,37 @@ function bridge(sock) {
 async function troupeDuplex() {
   const { key, cert } = creds();
   const [c, s] = await troupeTcp(undefined);
-  const ts = new tls.TLSSocket(bridge(s), { isServer: true, key, cert });
-  const tc = tls.connect({ socket: bridge(c), ca: cert, servername: 'localhost' });
+  const ts = new tls.TLSSocket(bridge(s), { isServer: true, key, cert, ...PIN });
+  const tc = tls.connect({ socket: bridge(c), ca: cert, servername: 'localhost', ...PIN });
   await once(tc, 'secureConnect');
   const up = await nodePump(tc, ts);
   const down = await nodePump(ts, tc);
   const protocol = tc.getProtocol();
+  const suite = tc.getCipher().standardName;
   tc.destroy();
   ts.destroy();
   c.close();
   s.close();
-  return { up, down, protocol };
+  return { up, down, protocol, suite };
 }
 
 async function nodeTls() {
   const { key, cert } = creds();
-  const srv = tls.createServer({ key, cert });
+  const srv = tls.createServer({ key, cert, ...PIN });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
   const accepted = once(srv, 'secureConnection');
-  const tc = tls.connect({ port: srv.address().port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
+  const tc = tls.connect({ port: srv.address().port, host: '127.0.0.1', ca: cert, servername: 'localhost', ...PIN });
   await once(tc, 'secureConnect');
   const [ts] = await accepted;
   const up = await nodePump(tc, ts);
   const down = await nodePump(ts, tc);
   const protocol = tc.getProtocol();
+  const suite = tc.getCipher().standardName;
   tc.destroy();
   ts.destroy();
   srv.close();
-  return { up, down, protocol };
+  return { up, down, protocol, suite };
 }
 
 // ---- parent --------------------------------------------------------------------------------------------
@@ -225,10 +231,12 @@ function report(results, { runs, size, started, load, took }) {
       const wall = med(v, dir, 'mibPerS');
       const cpu = med(v, dir, 'mibPerCpuS');
       const ratio = (x, key) => (v === 'node-tls' || base === undefined ? '' : fmt(x / med('node-tls', dir, key), 2));
-      rows.push([label, dir === 'up' ? 'client → server' : 'server → client', results[v][0].protocol ?? '-', fmt(wall), ratio(wall, 'mibPerS'), fmt(cpu), ratio(cpu, 'mibPerCpuS')]);
+      // Every run's protocol and suite (one name when all runs agree, as they should with the pin).
+      const seen = (key) => [...new Set(results[v].map((x) => x[key] ?? '-'))].join(' / ');
+      rows.push([label, dir === 'up' ? 'client → server' : 'server → client', seen('protocol'), seen('suite'), fmt(wall), ratio(wall, 'mibPerS'), fmt(cpu), ratio(cpu, 'mibPerCpuS')]);
     }
   }
-  console.log(table(['variant', 'direction', 'protocol', 'MiB/s', 'ratio', 'MiB/CPU-s', 'ratio'], rows, new Set([3, 4, 5, 6])));
+  console.log(table(['variant', 'direction', 'protocol', 'cipher suite', 'MiB/s', 'ratio', 'MiB/CPU-s', 'ratio'], rows, new Set([4, 5, 6, 7])));
   console.log('\nAll runs (MiB/s; MiB/CPU-s), up / down:');
   for (const v of Object.keys(VARIANTS)) {
     const list = (dir, key) => results[v].map((x) => fmt(x[dir][key])).join(' / ');

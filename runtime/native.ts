@@ -187,7 +187,8 @@ interface Addon extends NotifyCalls {}
 /**
  * TLS over OpenSSL as Node exports it. A context is one side's configuration; a session is
  * one connection over a socket fd, which stays the caller's. Results as the socket calls: >= 0 or -errno,
- * -EAGAIN to wait (want() says for what: 1 input, 2 writability), -EPROTO for an OpenSSL error (error()).
+ * -EAGAIN to wait (want() says for what: 1 input, 2 writability), -0x10000 (outside the errno range) for an
+ * OpenSSL error, described by error().
  */
 export interface TlsCalls {
   TlsContext: new (server: boolean) => NativeTlsContext;
@@ -216,6 +217,8 @@ export interface NativeTlsContext {
   /** ALPN protocols in wire format: offered (client) or chosen from, in this order (server). */
   alpn(wire: Uint8Array): number;
   requestCert(request: boolean, require: boolean): void;
+  /** Trusts what `other` trusts, sharing its certificate store (not a copy of it). */
+  shareCa(other: NativeTlsContext): void;
   error(): NativeTlsError | undefined;
 }
 
@@ -223,10 +226,12 @@ export interface NativeTlsSession {
   servername(name: string): number;
   /** TLS bytes read from the fd before the session existed: the session reads them first. */
   pushback(buf: Uint8Array, off: number, len: number): void;
-  /** 1 when done, -EAGAIN, -ECONNRESET (EOF first), -errno or -EPROTO. */
+  /** 1 when done, -EAGAIN, -ECONNRESET (EOF first), -errno or -0x10000 (an OpenSSL error). */
   handshake(): number;
   /** Plaintext until buf is full or the fd has no more; 0 at the end of the stream. */
   read(buf: Uint8Array, off: number, len: number): number;
+  /** After a short read: the end of the stream or an error waits for the next read, not for the fd. */
+  held(): boolean;
   /** Plaintext bytes taken from the first `count` buffers (at most 256 KiB), or -EAGAIN while ciphertext is queued. */
   writev(bufs: Uint8Array[], count: number): number;
   /** Sends queued ciphertext: bytes still queued, or -errno. */

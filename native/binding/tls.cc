@@ -48,6 +48,7 @@ class TlsContextWrap : public Napi::ObjectWrap<TlsContextWrap> {
                            InstanceMethod<&TlsContextWrap::Cert>("cert"),
                            InstanceMethod<&TlsContextWrap::Key>("key"),
                            InstanceMethod<&TlsContextWrap::Ca>("ca"),
+                           InstanceMethod<&TlsContextWrap::ShareCa>("shareCa"),
                            InstanceMethod<&TlsContextWrap::Ciphers>("ciphers"),
                            InstanceMethod<&TlsContextWrap::Versions>("versions"),
                            InstanceMethod<&TlsContextWrap::Alpn>("alpn"),
@@ -65,6 +66,10 @@ class TlsContextWrap : public Napi::ObjectWrap<TlsContextWrap> {
   }
 
   sys::TlsContext* ctx() { return ctx_.get(); }
+
+  static bool IsContext(const Napi::Value& v) {
+    return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&kContextTag);
+  }
 
  private:
   Napi::Value Ok(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ctx_ && ctx_->ok()); }
@@ -89,6 +94,20 @@ class TlsContextWrap : public Napi::ObjectWrap<TlsContextWrap> {
     Bytes pem = Whole(a, info, 0, "pem");
     ARGS_OR_RETURN(a);
     return Num(info.Env(), ctx_->add_ca(View(pem)));
+  }
+
+  // shareCa(other): trust what `other` trusts, through its very store (see TlsContext::share_ca).
+  Napi::Value ShareCa(const Napi::CallbackInfo& info) {
+    Args a(info);
+    if (a.ok() && !IsContext(info[0])) a.WrongType("other", "a TlsContext");
+    ARGS_OR_RETURN(a);
+    sys::TlsContext* other = Unwrap(info[0].As<Napi::Object>())->ctx();
+    if (other == nullptr || !other->ok() || !ctx_ || !ctx_->ok()) {
+      a.Fail(false, "The \"other\" argument must be a usable TlsContext");
+      return info.Env().Undefined();
+    }
+    ctx_->share_ca(*other);
+    return info.Env().Undefined();
   }
 
   Napi::Value Ciphers(const Napi::CallbackInfo& info) {
@@ -137,6 +156,7 @@ class TlsSessionWrap : public Napi::ObjectWrap<TlsSessionWrap> {
                            InstanceMethod<&TlsSessionWrap::Pushback>("pushback"),
                            InstanceMethod<&TlsSessionWrap::Handshake>("handshake"),
                            InstanceMethod<&TlsSessionWrap::Read>("read"),
+                           InstanceMethod<&TlsSessionWrap::Held>("held"),
                            InstanceMethod<&TlsSessionWrap::Writev>("writev"),
                            InstanceMethod<&TlsSessionWrap::Flush>("flush"),
                            InstanceMethod<&TlsSessionWrap::Shutdown>("shutdown"),
@@ -151,9 +171,7 @@ class TlsSessionWrap : public Napi::ObjectWrap<TlsSessionWrap> {
 
   explicit TlsSessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TlsSessionWrap>(info) {
     Args a(info);
-    if (a.ok() && !(info[0].IsObject() && info[0].As<Napi::Object>().CheckTypeTag(&kContextTag))) {
-      a.WrongType("ctx", "a TlsContext");
-    }
+    if (a.ok() && !TlsContextWrap::IsContext(info[0])) a.WrongType("ctx", "a TlsContext");
     int fd = a.Int(1, "fd");
     if (!a.ok()) return;
     Napi::Object ctx = info[0].As<Napi::Object>();
@@ -195,6 +213,11 @@ class TlsSessionWrap : public Napi::ObjectWrap<TlsSessionWrap> {
     Bytes b = a.Range(0, "buf");
     ARGS_OR_RETURN(a);
     return Num(info.Env(), Usable() ? static_cast<double>(session_->read(b.data, b.len)) : -EBADF);
+  }
+
+  // After a short read: the end of the stream or an error waits for the next read (not the fd).
+  Napi::Value Held(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), Usable() && session_->held());
   }
 
   // writev(bufs, count): the first `count` buffers (at most 64), encrypted and sent.

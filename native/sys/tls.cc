@@ -81,7 +81,10 @@ TlsContext::TlsContext(bool server) : server_(server) {
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);  // Node's default minimum
   // NB: a peer that closes without close_notify after the handshake ends the stream (EOF), as most
   // servers do; before the handshake's end it is a reset (TlsSession::fail).
-  SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // NB: no session resumption: no tickets (TLS 1.2 and 1.3: a server sends no NewSessionTicket), no cache.
+  SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(ctx_, 0);
+  SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
   // NB: a client checks the verification result after the handshake. The callback lets verification run
   // to its end, so the result is the last problem found, as Node reports it (an untrusted leaf alone is
@@ -140,6 +143,11 @@ int TlsContext::add_ca(std::string_view pem) {
   // NB: no certificate at all keeps PEM's "no start line" as the error.
   if (added == 0 || !only_end_of_pem()) return fail();
   return 0;
+}
+
+void TlsContext::share_ca(const TlsContext& other) {
+  // SAFETY: set1 takes a reference of its own: the store lives as long as its last context.
+  SSL_CTX_set1_cert_store(ctx_, SSL_CTX_get_cert_store(other.ctx_));
 }
 
 int TlsContext::set_ciphers(std::string_view list, std::string_view suites) {
@@ -362,7 +370,14 @@ int TlsSession::fail(int rc) {
   }
   error_.capture();
   if (error_.message.empty()) error_.message = "TLS failure";
+  fatal_ = error_;
   return kTlsFailed;
+}
+
+bool TlsSession::failed() {
+  if (fatal_.message.empty()) return false;
+  error_ = fatal_;
+  return true;
 }
 
 int TlsSession::handshake() {
@@ -385,10 +400,16 @@ int TlsSession::handshake() {
 
 ssize_t TlsSession::read(uint8_t* buf, size_t len) {
   if (ssl_ == nullptr) return -EBADF;
-  if (pending_ != 0) return std::exchange(pending_, 0);
+  if (held_) {
+    held_ = false;
+    if (pending_ == kTlsFailed) error_ = std::move(pending_error_);
+    pending_error_.clear();
+    return std::exchange(pending_, 0);
+  }
+  if (failed()) return kTlsFailed;
   ERR_clear_error();
   size_t total = 0;
-  int r = 0;
+  int r = -EAGAIN;  // how the last SSL_read_ex failed; -EAGAIN too when buf filled up first
   while (total < len) {
     size_t n = 0;
     int rc = SSL_read_ex(ssl_, buf + total, len - total, &n);
@@ -401,8 +422,13 @@ ssize_t TlsSession::read(uint8_t* buf, size_t len) {
   // Whatever reading produced (a KeyUpdate answer, an alert) goes out now, as far as the fd takes it.
   ssize_t f = flush();
   if (total > 0) {
-    // An error after some plaintext: the plaintext first, the error on the next read.
-    if (r < 0 && r != -EAGAIN) pending_ = r;
+    // The end of the stream or an error after some plaintext: the plaintext first, the rest on the next
+    // read, with its error (a write meanwhile may capture another).
+    if (r != -EAGAIN) {
+      held_ = true;
+      pending_ = r;
+      if (r == kTlsFailed) pending_error_ = error_;
+    }
     return static_cast<ssize_t>(total);
   }
   if (f < 0) return f;
@@ -417,13 +443,16 @@ int TlsSession::encrypt(const uint8_t* data, size_t len) {
 
 ssize_t TlsSession::write(const iovec* iov, int count) {
   if (ssl_ == nullptr) return -EBADF;
+  if (failed()) return kTlsFailed;
   ssize_t f = flush();
   if (f < 0) return f;
   if (f > 0) return again();
-  ERR_clear_error();
-  uint8_t stage[kRecord];  // small writes gathered into one record
   size_t want = 0;
   for (int i = 0; i < count && want < kMaxWrite; i++) want += iov[i].iov_len;
+  // After our close_notify the stream is over, as a socket after shutdown(SHUT_WR).
+  if (want > 0 && (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return -EPIPE;
+  ERR_clear_error();
+  uint8_t stage[kRecord];  // small writes gathered into one record
   // The ciphertext in one allocation: the plaintext and each record's header and tag.
   want = std::min(want, kMaxWrite);
   out_.reserve(want + (want / kRecord + 1) * kRecordOverhead);
@@ -460,14 +489,19 @@ ssize_t TlsSession::write(const iovec* iov, int count) {
     if (rc == 0) total += staged;
   }
   f = flush();
+  // NB: a failed send loses the connection: the plaintext just encrypted can never arrive either.
+  if (f < 0) return f;
   if (total > 0) return static_cast<ssize_t>(total);
   if (rc != 0) return rc == -EAGAIN ? again() : rc;
-  return f < 0 ? f : 0;
+  return 0;
 }
 
 ssize_t TlsSession::shutdown() {
   if (ssl_ == nullptr) return -EBADF;
-  // NB: SSL_shutdown must not follow a fatal error; a close_notify goes out once.
+  // NB: SSL_shutdown must not follow a fatal error; a close_notify goes out once, and only behind all the
+  // ciphertext before it.
+  ssize_t f = flush();
+  if (f != 0) return f;
   if (done_ && !broken_ && (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) == 0) {
     ERR_clear_error();
     SSL_shutdown(ssl_);

@@ -14,9 +14,10 @@
 
 namespace troupe::sys {
 
-// NB: results follow the socket calls: >= 0, or -errno. kTlsFailed (-EPROTO) means an OpenSSL error,
-// described by error(). -EAGAIN means "wait": want() says for what.
-constexpr int kTlsFailed = -EPROTO;
+// NB: results follow the socket calls: >= 0, or -errno. kTlsFailed means an OpenSSL error, described by
+// error(); it lies outside the errno range (-4095..-1), so a real EPROTO from the fd stays an errno.
+// -EAGAIN means "wait": want() says for what.
+constexpr int kTlsFailed = -0x10000;
 constexpr int kWantRead = 1;
 constexpr int kWantWrite = 2;
 
@@ -51,6 +52,9 @@ class TlsContext {
   int use_private_key(std::string_view pem, std::string_view passphrase);
   // Trusts every certificate of a PEM bundle (peer verification).
   int add_ca(std::string_view pem);
+  // Trusts what `other` trusts, sharing its certificate store (counted, not copied): a store of many roots
+  // is parsed once for any number of contexts. Replaces this context's own store.
+  void share_ca(const TlsContext& other);
   // OpenSSL cipher list for TLS 1.2 and below, and TLS 1.3 suites ("" leaves a list unchanged).
   int set_ciphers(std::string_view list, std::string_view suites);
   // Protocol versions (TLS1_2_VERSION...; 0 leaves the bound unchanged).
@@ -92,14 +96,21 @@ class TlsSession {
   // 1 once the handshake is done, -EAGAIN (see want()), -ECONNRESET (EOF first), -errno, or kTlsFailed.
   int handshake();
   // Plaintext into buf until it is full or the fd has no more: n > 0, 0 at the end of the stream
-  // (close_notify or EOF), -EAGAIN, -errno, or kTlsFailed.
+  // (close_notify or EOF), -EAGAIN, -errno, or kTlsFailed. A short n > 0 means the fd ran dry, unless
+  // held(): then the end of the stream or an error came right after the plaintext, and the next read
+  // returns it (with its error()) without touching the fd.
   ssize_t read(uint8_t* buf, size_t len);
+  bool held() const { return held_; }
   // Encrypts up to kMaxWrite bytes of the buffers and sends what the fd takes: the plaintext bytes taken,
-  // or -EAGAIN while earlier ciphertext is still queued, -errno, kTlsFailed. An empty write only flushes.
+  // or -EAGAIN while earlier ciphertext is still queued, -EPIPE once a close_notify went out, -errno,
+  // kTlsFailed. An empty write only flushes. NB: after a fatal OpenSSL error (a forged record, an alert),
+  // reads and writes fail with it again: kTlsFailed, and the same error().
   ssize_t write(const iovec* iov, int count);
   // Sends queued ciphertext: bytes still queued, or -errno.
   ssize_t flush();
-  // Queues a close_notify (after a finished handshake) and flushes: bytes still queued, or -errno.
+  // Flushes, then queues a close_notify (after a finished handshake) and flushes again: bytes still queued,
+  // or -errno. NB: no close_notify while earlier ciphertext is still queued: the stream is being cut short,
+  // and the peer must see that rather than an authenticated end.
   ssize_t shutdown();
 
   size_t queued() const { return out_.size() - out_head_; }
@@ -132,6 +143,8 @@ class TlsSession {
   int fail(int rc);
   // -EAGAIN, noting what to wait for: the fd's writability while ciphertext is queued, else input.
   int again();
+  // After a fatal OpenSSL error: true, with error() set to it again (every later read and write fails so).
+  bool failed();
 
   SSL* ssl_ = nullptr;
   int fd_;
@@ -140,7 +153,12 @@ class TlsSession {
   bool broken_ = false;  // a fatal error happened: no close_notify may follow
   int io_errno_ = 0;   // the fd's last error other than EAGAIN
   int want_ = kWantRead;
-  int pending_ = 0;    // an error met after some plaintext was returned: reported by the next read
+  // The end of the stream (0) or an error met after some plaintext was returned, and the error() that goes
+  // with it: reported by the next read.
+  bool held_ = false;
+  int pending_ = 0;
+  TlsError pending_error_;
+  TlsError fatal_;  // the fatal OpenSSL error, once there was one
   // Ciphertext read from the fd and not yet taken by OpenSSL: in_[in_head_, in_tail_) of in_cap_ bytes.
   // NB: allocated when a read needs it and freed once the fd runs dry, so an idle session holds none.
   std::unique_ptr<uint8_t[]> in_;

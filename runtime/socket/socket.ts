@@ -285,11 +285,13 @@ export class Socket implements AsyncDisposable {
     for (;;) {
       this.#ch.usable();
       if (this.#in.eof) return;
+      // NB: I/O that was waiting when starttls began waits for the handshake now (and fails with its error).
+      if (this.#tls?.done === false) await this.#ch.settled(deadline, op);
       const flushing = this.#cfg.outMode.autoflush && this.#out.length > 0;
       if (flushing) {
         const f = this.#flushNow(this.#out.length);
         // A write error is the write side's: recorded there (sticky) for the next write, not thrown here.
-        if (f < 0 && f !== EAGAIN) this.#ch.w.error ??= new SystemError(f, 'write');
+        if (f < 0 && f !== EAGAIN) this.#ch.w.error ??= this.#ioError(f, 'write');
       }
       // NB: after a short read the kernel had no more: wait for readiness rather than reading into EAGAIN.
       if (this.#drained) {
@@ -308,7 +310,7 @@ export class Socket implements AsyncDisposable {
       if (n > 0) {
         this.#in.commit(Math.min(n, r.len));
         this.#ch.r.bytes += n;
-        this.#drained = !this.#in.datagram && n < r.len;
+        this.#drained = !this.#in.datagram && n < r.len && tls?.held() !== true;
         return;
       }
       if (n === 0 && !this.#in.datagram) {
@@ -382,6 +384,7 @@ export class Socket implements AsyncDisposable {
     // NB: another writer may flush meanwhile: never aim past what is still buffered. Over TLS, written
     // means the ciphertext too.
     while ((target = Math.min(target, this.#out.length)) > 0 || (this.#tls !== undefined && this.#tls.queued() > 0)) {
+      if (this.#tls?.done === false) await this.#ch.settled(deadline, op); // as in #fill
       const n = this.#flushNow(target);
       if (n < 0) {
         if (n !== EAGAIN) this.#ch.fail(this.#ch.w, this.#ioError(n, op));
@@ -591,7 +594,7 @@ export class Socket implements AsyncDisposable {
     const C = addon.constants;
     if (how !== 'r') {
       this.#flushNow(this.#out.length);
-      this.#tls?.shutdown(); // close_notify
+      this.#tls?.shutdown(this.#out.length); // close_notify, unless output is cut short
     }
     check(addon.shutdown(this.#ch.fd, how === 'r' ? C.SHUT_RD! : how === 'w' ? C.SHUT_WR! : C.SHUT_RDWR!), 'shutdown');
     if (how !== 'w') this.#in.eof = true;
@@ -604,7 +607,7 @@ export class Socket implements AsyncDisposable {
   close(): void {
     if (this.#ch.closed) return;
     this.#flushNow(this.#out.length);
-    this.#tls?.shutdown();
+    this.#tls?.shutdown(this.#out.length);
     this.destroy();
   }
 

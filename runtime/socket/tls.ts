@@ -9,11 +9,15 @@ import { RuntimeError, SystemError, invalidArgType } from '../errors.js';
 import type { Channel } from './channel.js';
 
 const EAGAIN = -11;
-const EPROTO = -71;
+// An OpenSSL error (error() describes it): outside the errno range, as kTlsFailed in native/sys/tls.h.
+const TLS_FAILED = -0x10000;
 const WANT_WRITE = 2;
 const ERR_LIB_SSL = 20;
 
 type Pem = string | Buffer | Uint8Array;
+
+/** Contexts built and default root stores parsed so far: tests check both stay few (not exported by the package). */
+export const tlsCounts = { contexts: 0, rootStores: 0 };
 
 /** TLS options, shaped like Node's `tls.connect` / `new TLSSocket` options. */
 export interface TlsOptions {
@@ -114,21 +118,35 @@ export function tlsConfig(opts: TlsOptions | undefined, name = 'opts'): TlsConfi
     throw Object.assign(new TypeError(`The "${name}" argument of a server must have a cert and a key`), { code: 'ERR_INVALID_ARG_VALUE' });
   }
   let cached = CONFIGS.get(o);
-  if (cached === undefined || cached.server !== server) CONFIGS.set(o, (cached = lazyConfig(o, server)));
+  if (cached === undefined || cached.server !== server) CONFIGS.set(o, (cached = lazyConfig(Object.freeze({ ...o }), server)));
   return cached;
 }
 
 // NB: contexts are made once per options object (a server passing the same object to every starttls
-// parses its key once); the objects themselves are the cache keys, so changing one after use has no effect.
+// parses its key once); the objects themselves are the cache keys, and what is kept is a copy of their
+// first state: the context and the checks after the handshake (rejectUnauthorized, servername,
+// checkServerIdentity, ...) agree, and changing the object after use has no effect.
 const CONFIGS = new WeakMap<TlsOptions, TlsConfig>();
-const DEFAULT_CLIENT = lazyConfig({}, false);
+const DEFAULT_CLIENT = lazyConfig(Object.freeze({}), false);
 
 function lazyConfig(opts: TlsOptions, server: boolean): TlsConfig {
   let ctx: NativeTlsContext | undefined;
   return { server, opts, context: () => (ctx ??= makeContext(opts, server)) };
 }
 
-let roots: Buffer | undefined;
+// NB: Node's ~140 root certificates take tens of milliseconds to parse: they make one store per thread,
+// which every context trusting them shares (a fresh options object costs no parse).
+let roots: NativeTlsContext | undefined;
+
+function rootStore(): NativeTlsContext {
+  if (roots === undefined) {
+    const ctx = new addon.TlsContext(false);
+    if (!ctx.ok() || ctx.ca(defaultCas()) < 0) throw sslError(ctx.error(), 'starttls');
+    tlsCounts.rootStores++;
+    roots = ctx;
+  }
+  return roots;
+}
 
 /** What Node trusts by default: its bundled root CAs, and the PEM file NODE_EXTRA_CA_CERTS names. */
 function defaultCas(): Buffer {
@@ -145,12 +163,13 @@ function defaultCas(): Buffer {
 /** @throws RuntimeError ERR_OSSL_… / ERR_SSL_… (a bad PEM, a key that does not match the cert, …) */
 function makeContext(o: TlsOptions, server: boolean): NativeTlsContext {
   const ctx = new addon.TlsContext(server);
+  tlsCounts.contexts++;
   const ok = (rc: number): void => {
     if (rc < 0) throw sslError(ctx.error(), 'starttls');
   };
-  if (!ctx.ok()) ok(EPROTO);
+  if (!ctx.ok()) ok(TLS_FAILED);
   if (o.ca !== undefined) for (const pem of pems(o.ca, 'ca')) ok(ctx.ca(pem));
-  else if (!server || o.requestCert) ok(ctx.ca((roots ??= defaultCas())));
+  else if (!server || o.requestCert) ctx.shareCa(rootStore());
   if (o.cert !== undefined) ok(ctx.cert(Buffer.concat(pems(o.cert, 'cert').map((p) => Buffer.concat([p, NL])))));
   if (o.key !== undefined) for (const pem of pems(o.key, 'key')) ok(ctx.key(pem, o.passphrase ?? ''));
   if (o.ciphers !== undefined) {
@@ -240,11 +259,19 @@ export class TlsLayer {
     this.#s.pushback(data, 0, data.length);
   }
 
-  /** Plaintext into buf, as addon.read: n, 0 at the end, or -errno (-EAGAIN: wait, see wantsWrite). */
+  /**
+   * Plaintext into buf, as addon.read: n, 0 at the end, or -errno (-EAGAIN: wait, see wantsWrite). A short
+   * n means the fd ran dry, unless held().
+   */
   read(buf: Uint8Array, off: number, len: number): number {
-    // NB: before the handshake is over (another task's read racing a starttls) nothing may pass: an
-    // SSL_read would finish the handshake itself, past the peer's verification.
+    // NB: before the handshake is over nothing may pass (an SSL_read would finish the handshake itself,
+    // past the peer's verification): the socket's I/O waits for the handshake to settle instead.
     return this.done ? this.#s.read(buf, off, len) : EAGAIN;
+  }
+
+  /** The end of the stream or an error came with the last read's plaintext: the next read returns it at once. */
+  held(): boolean {
+    return this.#s.held();
   }
 
   /** Encrypts and sends plaintext, as addon.writev: bytes taken, or -errno. An empty list only flushes. */
@@ -264,7 +291,7 @@ export class TlsLayer {
 
   /** The error for a negative result of read/writev/handshake. */
   error(rc: number, op: string): SystemError | RuntimeError {
-    return rc === EPROTO ? sslError(this.#s.error(), op) : new SystemError(rc, op);
+    return rc === TLS_FAILED ? sslError(this.#s.error(), op) : new SystemError(rc, op);
   }
 
   /**
@@ -330,9 +357,15 @@ export class TlsLayer {
     return this.#info ?? null;
   }
 
-  /** Sends close_notify (once), as far as the kernel takes it now. */
-  shutdown(): void {
-    if (this.#info !== undefined) this.#s.shutdown();
+  /**
+   * Sends close_notify (once), as far as the kernel takes it now; `unsent` plaintext bytes that could not
+   * be written, or ciphertext still queued, mean the stream is cut short: no close_notify then (the peer
+   * sees a truncation, not an authenticated end), only the queued ciphertext as far as it goes.
+   */
+  shutdown(unsent: number): void {
+    if (this.#info === undefined) return;
+    if (unsent > 0) this.#s.flush();
+    else this.#s.shutdown();
   }
 
   /** Frees the OpenSSL state now (the native finalizer would, later). */

@@ -419,7 +419,7 @@ async function tls() {
   const server = new addon.TlsContext(true);
   const client = new addon.TlsContext(false);
   check(server.cert(cert) === 0 && server.key(key, '') === 0 && client.ca(cert) === 0, 'configure contexts');
-  check(server.cert(new TextEncoder().encode('junk')) === -constants.errno.EPROTO && server.error().lib === 9, 'bad PEM: EPROTO, PEM library');
+  check(server.cert(new TextEncoder().encode('junk')) === -0x10000 && server.error().lib === 9, 'bad PEM: kTlsFailed, PEM library');
   const pair = new Int32Array(2);
   check(addon.socketpair(addon.constants.SOCK_STREAM, pair) === 0, 'socketpair');
   const c = new addon.TlsSession(client, pair[0]);

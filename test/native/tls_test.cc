@@ -224,6 +224,132 @@ void test_garbage_is_a_tls_error(const Identity& id) {
   CHECK(server.shutdown() >= 0);  // no close_notify after a fatal error, and no crash
 }
 
+// Sets up a client and a server session over `p` with the handshake done.
+#define CONNECTED(s, p, client, server)                \
+  sys::TlsSession client((s).client_ctx, (p).a.get()); \
+  sys::TlsSession server((s).server_ctx, (p).b.get()); \
+  CHECK(handshake(client, server) == std::make_pair(1, 1))
+
+void test_data_and_close_notify_in_one_read(const Identity& id) {
+  Sides s(id);
+  Pair p;
+  CONNECTED(s, p, client, server);
+  // The plaintext and the close_notify behind it, both waiting in the socket (and no FIN): one read takes
+  // the plaintext and holds the end of the stream for the next read.
+  iovec iov = {const_cast<char*>("last words"), 10};
+  CHECK(server.write(&iov, 1) == 10);
+  CHECK(server.shutdown() == 0);
+  uint8_t buf[64];
+  CHECK(!client.held());
+  CHECK(client.read(buf, sizeof buf) == 10);
+  CHECK(memcmp(buf, "last words", 10) == 0);
+  CHECK(client.held());
+  CHECK(client.read(buf, sizeof buf) == 0);
+  CHECK(!client.held());
+  CHECK(client.read(buf, sizeof buf) == 0);
+  // A read that fills its buffer holds nothing: the rest of the stream is still to come.
+  Pair q;
+  CONNECTED(s, q, c2, s2);
+  iovec more = {const_cast<char*>("0123456789"), 10};
+  CHECK(s2.write(&more, 1) == 10);
+  CHECK(c2.read(buf, 4) == 4);
+  CHECK(!c2.held());
+  CHECK(c2.read(buf, sizeof buf) == 6);
+  CHECK(!c2.held());
+  CHECK(c2.read(buf, sizeof buf) == -EAGAIN);
+}
+
+void test_held_error_keeps_its_reason(const Identity& id) {
+  Sides s(id);
+  Pair p;
+  CONNECTED(s, p, client, server);
+  iovec iov = {const_cast<char*>("hello"), 5};
+  CHECK(server.write(&iov, 1) == 5);
+  // Then a record no key made (a forged or corrupted one): the client's read fails after the plaintext.
+  const uint8_t forged[] = {0x17, 0x03, 0x03, 0x00, 0x20, 1, 2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                            13,   14,   15,   16,   17,   18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+  CHECK(::send(p.b.get(), forged, sizeof forged, 0) == static_cast<ssize_t>(sizeof forged));
+  uint8_t buf[64];
+  CHECK(client.read(buf, sizeof buf) == 5);
+  CHECK(client.held());
+  std::string reason = client.error().reason;
+  CHECK(!reason.empty());
+  // A call in between fails its own way (a bad name: an OpenSSL error of its own); the held error still
+  // comes with its own reason.
+  CHECK(client.set_servername(std::string(300, 'a')) == sys::kTlsFailed);
+  CHECK(client.error().reason != reason);
+  CHECK(client.read(buf, sizeof buf) == sys::kTlsFailed);
+  CHECK(client.error().reason == reason);
+  // The fatal error stays: later writes and reads fail with it too.
+  CHECK(client.set_servername(std::string(300, 'a')) == sys::kTlsFailed);
+  iovec w = {const_cast<char*>("x"), 1};
+  CHECK(client.write(&w, 1) == sys::kTlsFailed);
+  CHECK(client.error().reason == reason);
+  CHECK(client.read(buf, sizeof buf) == sys::kTlsFailed);
+  CHECK(client.error().reason == reason);
+}
+
+void test_write_after_close_notify_is_epipe(const Identity& id) {
+  Sides s(id);
+  Pair p;
+  CONNECTED(s, p, client, server);
+  CHECK(client.shutdown() == 0);
+  iovec iov = {const_cast<char*>("late"), 4};
+  CHECK(client.write(&iov, 1) == -EPIPE);
+  CHECK(client.write(nullptr, 0) == 0);  // an empty write only flushes
+  // The error codes stay apart: an OpenSSL failure is no errno.
+  CHECK(sys::kTlsFailed < -4095);
+}
+
+void test_no_close_notify_behind_queued_ciphertext(const Identity& id) {
+  Sides s(id);
+  Pair p;
+  CONNECTED(s, p, client, server);
+  // More than the socketpair takes: ciphertext stays queued, and the stream is cut short.
+  std::string big(1024 * 1024, 'x');
+  iovec iov = {big.data(), big.size()};
+  CHECK(client.write(&iov, 1) > 0);
+  CHECK(client.queued() > 0);
+  CHECK(client.shutdown() > 0);
+  std::vector<uint8_t> buf(1 << 16);
+  size_t got = 0;
+  ssize_t r;
+  while ((r = server.read(buf.data(), buf.size())) > 0) got += static_cast<size_t>(r);
+  CHECK(r == -EAGAIN);  // no end of the stream: what arrived is all there is, unauthenticated
+  CHECK(got > 0);
+  // Once the queue drains, shutdown() sends the close_notify after all.
+  while (client.flush() > 0 || server.read(buf.data(), buf.size()) > 0) {
+  }
+  CHECK(client.shutdown() == 0);
+  while ((r = server.read(buf.data(), buf.size())) > 0) {
+  }
+  CHECK(r == 0);
+}
+
+void test_no_resumption(const Identity& id) {
+  Sides s(id);
+  Pair p;
+  CONNECTED(s, p, client, server);
+  CHECK(transfer(server, client, "ping") == "ping");
+  // No NewSessionTicket came after the handshake, and no cache holds the session.
+  CHECK(SSL_CTX_get_num_tickets(s.server_ctx.get()) == 0);
+  CHECK((SSL_CTX_get_options(s.server_ctx.get()) & SSL_OP_NO_TICKET) != 0);
+  CHECK(SSL_CTX_get_session_cache_mode(s.server_ctx.get()) == SSL_SESS_CACHE_OFF);
+  CHECK(SSL_CTX_sess_number(s.server_ctx.get()) == 0);
+  CHECK(!client.session_reused());
+}
+
+void test_shared_ca_store(const Identity& id) {
+  sys::TlsContext roots(false);
+  CHECK(roots.add_ca(id.cert) == 0);
+  Sides s(id);
+  s.client_ctx.share_ca(roots);
+  CHECK(SSL_CTX_get_cert_store(s.client_ctx.get()) == SSL_CTX_get_cert_store(roots.get()));
+  Pair p;
+  CONNECTED(s, p, client, server);
+  CHECK(client.verify_result() == X509_V_OK);
+}
+
 void test_bad_pem(const Identity& id) {
   sys::TlsContext ctx(true);
   CHECK(ctx.use_certificate_chain("not a certificate") == sys::kTlsFailed);
@@ -246,5 +372,11 @@ int main() {
   test_eof_mid_handshake(id);
   test_garbage_is_a_tls_error(id);
   test_bad_pem(id);
+  test_data_and_close_notify_in_one_read(id);
+  test_held_error_keeps_its_reason(id);
+  test_write_after_close_notify_is_epipe(id);
+  test_no_close_notify_behind_queued_ciphertext(id);
+  test_no_resumption(id);
+  test_shared_ca_store(id);
   return troupe::test::report();
 }

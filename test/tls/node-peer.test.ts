@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Socket, monotime, type TlsOptions } from 'troupe';
 import { makeCerts, type Certs } from '../lib/tls-certs.js';
@@ -127,7 +128,9 @@ describe('a troupe client of a Node TLS server', () => {
     await srv.close();
   });
 
-  it('closes with close_notify: the Node peer sees the end of the stream', async () => {
+  // NB: Node ends the stream on a bare FIN as well: that close_notify goes out is checked against openssl
+  // (openssl.test.ts), which tells the two apart.
+  it('close(): the Node peer sees the end of the stream', async () => {
     let ended!: Promise<unknown>;
     const srv = await nodeServer({ key: certs.server.key, cert: certs.server.cert }, (s) => {
       ended = once(s, 'end');
@@ -138,6 +141,38 @@ describe('a troupe client of a Node TLS server', () => {
     sock.close();
     await ended;
     await srv.close();
+  });
+});
+
+describe('the end of the stream', () => {
+  it('plaintext and close_notify in one read, with no FIN behind them: the next read is the end', async () => {
+    const [sock, other] = Socket.pair();
+    const raw = other.toNodeSocket();
+    // Node's TLS over a Duplex that never ends the raw socket: its close_notify comes without a FIN.
+    const wire = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        raw.write(chunk, cb);
+      },
+      final(cb) {
+        cb();
+      },
+    });
+    raw.on('data', (d: Buffer) => wire.push(d));
+    const peer = new tls.TLSSocket(wire, { isServer: true, key: certs.server.key, cert: certs.server.cert });
+    peer.on('error', () => {});
+    const secure = once(peer, 'secure');
+    await sock.starttls({ ca: certs.ca, servername: 'localhost' }, 5000);
+    await secure;
+    peer.end('last line\n');
+    await once(peer, 'finish');
+    await new Promise((r) => setTimeout(r, 100)); // both records wait in the socket: one read takes them
+    expect(await sock.read('*l', { timeoutMs: 5000 })).toBe('last line');
+    expect(await sock.read('*l', { timeoutMs: 2000 })).toBeNull();
+    expect(sock.eof('r')).toBe(true);
+    peer.destroy();
+    raw.destroy();
+    sock.close();
   });
 });
 

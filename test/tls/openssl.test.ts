@@ -101,6 +101,50 @@ describe('a troupe client of openssl s_server', () => {
   });
 });
 
+describe('close_notify, as openssl sees it (Node ends a stream on a bare FIN too, and cannot tell)', () => {
+  it("a client's close() and shutdown('w') send close_notify (s_server: DONE); destroy() does not (ERROR)", async () => {
+    for (const [how, seen] of [['close', 'DONE'], ['shutdown', 'DONE'], ['destroy', 'ERROR']] as const) {
+      // NB: stdin stays open: s_server ends the connection itself ("DONE" as well) at its EOF.
+      const srv = new OpenSsl(['s_server', '-accept', '127.0.0.1:0', '-cert', 'server.pem', '-key', 'server.key', '-naccept', '1'], 'pipe');
+      const port = Number((await srv.until(/ACCEPT [^\n]*:(\d+)/))[1]);
+      const sock = Socket.connect('127.0.0.1', port, { tls: { ca: certs.ca, servername: 'localhost' } });
+      await sock.write(`before ${how}\n`);
+      await srv.until(new RegExp(`before ${how}`));
+      // A line back: what s_server sent before it (its session tickets) is read, so that our close does
+      // not meet unread input (a reset, whatever went before it).
+      srv.child.stdin!.write('back\n');
+      expect(await sock.read('*l', { timeoutMs: 5000 })).toBe('back');
+      if (how === 'shutdown') sock.shutdown('w');
+      else sock[how]();
+      expect((await srv.until(/^(DONE|ERROR)$/m))[1], how).toBe(seen);
+      sock.close();
+      srv.child.stdin!.end();
+      await srv.stop();
+    }
+  });
+
+  it("a server's close() sends close_notify (s_client: closed); with output it could not write, none (unexpected eof)", async () => {
+    for (const cut of [false, true]) {
+      const l = Socket.listen('127.0.0.1', 0);
+      const port = (l.localname() as AddressInfo).port;
+      const cli = new OpenSsl(['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', 'ca.pem'], 'pipe');
+      const conn = await l.accept({ timeoutMs: 5000, modes: ['b', 'bf'] });
+      await conn.starttls({ isServer: true, key: certs.server.key, cert: certs.server.cert }, 5000);
+      conn.setbufsiz(undefined, 1 << 20); // full buffering: the write below stays buffered
+      // More than one attempt sends (at most 256 KiB of plaintext): close() cuts the stream short.
+      await conn.write(cut ? Buffer.alloc(600 * 1024, 0x61) : 'all of it\n');
+      if (!cut) await conn.flush();
+      expect(conn.pending().output).toBe(cut ? 600 * 1024 : 0);
+      conn.close();
+      const m = await cli.until(/closed\n|unexpected eof/);
+      expect(m[0], cut ? 'cut short' : 'whole').toBe(cut ? 'unexpected eof' : 'closed\n');
+      cli.child.stdin!.end();
+      await cli.stop();
+      l.close();
+    }
+  });
+});
+
 describe('a troupe server of openssl s_client', () => {
   it('s_client verifies us and gets ALPN; we see its SNI; lines both ways; our close ends it', async () => {
     const l = Socket.listen('127.0.0.1', 0);
@@ -116,11 +160,16 @@ describe('a troupe server of openssl s_client', () => {
     expect(await conn.read('*l', { timeoutMs: 5000 })).toBe('hello from s_client');
     await conn.write('hello from troupe\n');
     await cli.until(/hello from troupe/);
+    expect(conn.checktls()!.sessionReused).toBe(false);
     conn.close();
+    await cli.until(/closed\n/); // close_notify
     cli.child.stdin!.end();
     await cli.closed;
     expect(cli.out).toMatch(/ALPN protocol: http\/1\.1/);
     expect(cli.out).toMatch(/Verify return code: 0 \(ok\)/);
+    // No session resumption: no tickets (TLS 1.3 sends them after the handshake), no session cache.
+    expect(cli.out).not.toMatch(/New Session Ticket|TLS session ticket/);
+    expect(cli.out).toMatch(/Reused: no|^New, /m);
     l.close();
   });
 

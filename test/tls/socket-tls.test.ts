@@ -2,6 +2,8 @@
 // formats, modes, timeouts and sticky errors unchanged, argument errors, sockets that must not move.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Socket, thread, type TlsOptions } from 'troupe';
+import { addon } from '../../dist/runtime/native.js';
+import { tlsCounts } from '../../dist/runtime/socket/tls.js';
 import { makeCerts, type Certs } from '../lib/tls-certs.js';
 
 let certs: Certs;
@@ -164,6 +166,34 @@ describe('reads and writes over TLS behave as over plain sockets', () => {
     b.close();
   });
 
+  it('a write after shutdown("w") fails with EPIPE and marks the output side at its end, as on a plain socket', async () => {
+    const [a, b] = await tlsPair();
+    a.shutdown('w');
+    await expect(a.write('late\n')).rejects.toMatchObject({ name: 'SystemError', code: 'EPIPE' });
+    expect(a.eof('w')).toBe(true);
+    expect(a.stats().sent.eof).toBe(true);
+    expect(await b.read('*l', { timeoutMs: 5000 })).toBeNull();
+    a.close();
+    b.close();
+  });
+
+  it('a fatal TLS error keeps its OpenSSL code on both sides, autoflush included', async () => {
+    const [a, b] = await tlsPair();
+    a.setmode(undefined, 'tfa'); // full buffering: output waits for the autoflush of the next read
+    // A record no key made, straight onto the wire.
+    const forged = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x20]), Buffer.alloc(32, 7)]);
+    expect(addon.write(b.pollfd() as number, forged, 0, forged.length)).toBe(forged.length);
+    const fatal = await a.read('*l', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(fatal).toMatchObject({ name: 'RuntimeError', code: expect.stringMatching(/^ERR_SSL_/) });
+    a.clearerr('r');
+    await a.write('buffered\n');
+    expect(a.pending().output).toBeGreaterThan(0);
+    await expect(a.read('*l', { timeoutMs: 5000 })).rejects.toMatchObject({ code: (fatal as { code: string }).code });
+    expect(a.error('w')).toMatchObject({ name: 'RuntimeError', code: (fatal as { code: string }).code });
+    a.close();
+    b.close();
+  });
+
   it('shutdown("w") sends close_notify: the peer reads the end and can still answer', async () => {
     const [a, b] = await tlsPair();
     await a.write('last\n');
@@ -172,6 +202,48 @@ describe('reads and writes over TLS behave as over plain sockets', () => {
     expect(await b.read('*l', { timeoutMs: 5000 })).toBeNull();
     await b.write('reply\n');
     expect(await a.read('*l', { timeoutMs: 5000 })).toBe('reply');
+    a.close();
+    b.close();
+  });
+});
+
+describe('I/O already waiting when starttls begins', () => {
+  it('a waiting read waits for the handshake and fails with its error (no polling, no ETIMEDOUT)', async () => {
+    const [a, b] = Socket.pair();
+    const reading = b.read('*l', { timeoutMs: 3000 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    const serving = a.starttls({ isServer: true, key: certs.self.key, cert: certs.self.cert }, 5000);
+    await expect(b.starttls({ servername: 'localhost' }, 5000)).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    expect(await reading).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    await serving;
+    a.close();
+    b.close();
+  });
+
+  it('a waiting read gets what comes over TLS once the handshake is done', async () => {
+    const [a, b] = Socket.pair();
+    const reading = b.read('*l', { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([a.starttls(serverOpts, 5000), b.starttls(clientOpts, 5000)]);
+    await a.write('over tls\n');
+    expect(await reading).toBe('over tls');
+    a.close();
+    b.close();
+  });
+
+  it('a waiting write waits for the handshake and fails with its error', async () => {
+    const [a, b] = Socket.pair('stream', { modes: ['b', 'bnA'] }); // no autoflush: the rest goes over TLS
+    a.settimeout(3000);
+    const writing = a.write(Buffer.alloc(4 << 20, 0x61)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const sent = a.stats().sent.bytes; // what went out in cleartext before the writer had to wait
+    expect(sent).toBeLessThan(4 << 20);
+    const serving = a.starttls({ ...serverOpts, ALPNProtocols: ['http/1.1'] }, 5000).catch((e: unknown) => e);
+    expect((await b.readBytes(sent, { timeoutMs: 5000 }))!.length).toBe(sent); // the writer can go on now
+    await expect(b.starttls({ ...clientOpts, ALPNProtocols: ['h2'] }, 5000)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_SSL_/) });
+    const err = (await serving) as { code: string };
+    expect(err.code).toMatch(/^ERR_SSL_/);
+    expect(await writing).toMatchObject({ code: err.code });
     a.close();
     b.close();
   });
@@ -226,6 +298,44 @@ describe('starttls calls', () => {
     expect(b.checktls()).toMatchObject({ protocol: 'TLSv1.2', cipher: { name: 'ECDHE-ECDSA-AES128-GCM-SHA256', version: 'TLSv1.2' } });
     a.close();
     b.close();
+  });
+
+  it('fresh options objects relying on the default CAs share one parsed root store', async () => {
+    const roots = tlsCounts.rootStores;
+    const contexts = tlsCounts.contexts;
+    for (let i = 0; i < 8; i++) {
+      const [a, b] = Socket.pair();
+      const serving = a.starttls(serverOpts, 5000).catch(() => null);
+      // Our test CA is no root CA: the peer is refused, after a handshake with a context of its own.
+      await expect(b.starttls({ servername: 'localhost' }, 5000)).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+      await serving;
+      a.close();
+      b.close();
+    }
+    expect(tlsCounts.contexts - contexts).toBe(8);
+    expect(tlsCounts.rootStores - roots).toBeLessThanOrEqual(1);
+    expect(tlsCounts.rootStores).toBe(1);
+  });
+
+  it('options are taken as they were at first use: later changes to the object have no effect', async () => {
+    const strict: TlsOptions = { ca: certs.otherCa, servername: 'localhost' };
+    const lax: TlsOptions = { ca: certs.ca, servername: 'localhost' };
+    const connect = async (opts: TlsOptions): Promise<unknown> => {
+      const [a, b] = Socket.pair();
+      const serving = a.starttls(serverOpts, 5000).catch(() => null);
+      const r = await b.starttls(opts, 5000).then(() => 'ok', (e: { code: string }) => e.code);
+      await serving;
+      a.close();
+      b.close();
+      return r;
+    };
+    expect(await connect(strict)).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    expect(await connect(lax)).toBe('ok');
+    strict.rejectUnauthorized = false;
+    lax.checkServerIdentity = () => new Error('refused by a later change');
+    lax.servername = 'wrong.example';
+    expect(await connect(strict)).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    expect(await connect(lax)).toBe('ok');
   });
 
   it('needs a stream socket', async () => {
