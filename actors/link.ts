@@ -1,5 +1,6 @@
 // One thread pair's channel: envelopes as msgpackr frames over a Wire, many per write, sockets riding
 // along as descriptors; delivery in order, stalling (and so pushing back on the peer) at a full mailbox.
+import { availableParallelism } from 'node:os';
 import { Socket, Wire, type DetachedSocket } from 'troupe';
 import { FrameDecoder, FrameEncoder, type FrameSink } from './codec.js';
 
@@ -41,6 +42,11 @@ export interface LinkOwner {
 
 // Batches past this go out at once rather than at the end of the turn.
 const BATCH_MAX = 256 * 1024;
+// With more than one CPU to run on, a run of this many asks or replies leaves at once rather than at the end
+// of the turn, so that the peer thread starts on them while this one makes the rest (pipelining; measured
+// 64 asks in flight 0.6–0.8 M → 1.3–1.4 M/s on 2 CPUs). On one CPU the whole turn's batch is best: the
+// peer could not run meanwhile anyway, and each early write costs it a wake-up (measured 0.86 → 0.56 M/s).
+const URGENT_RUN = availableParallelism() > 1 ? 32 : 0;
 // A channel holding this much unsent is congested: send() waits, trySend() refuses.
 const HIGH_WATER = 1024 * 1024;
 // Envelopes (or bytes read) held behind a stalled delivery before the link stops reading.
@@ -61,6 +67,7 @@ export class Link {
   readonly #in: FrameSink;
   #scheduled = false;
   #urgent = false;
+  #urgentCount = 0;
   #stalled: Envelope[] | null = null;
   #stalledBytes = 0;
   #closed = false;
@@ -150,6 +157,7 @@ export class Link {
 
   /** Writes what is batched now. */
   flush(): void {
+    this.#urgentCount = 0;
     if (this.#closed) return;
     this.#enc.flush((b) => this.#wire.write(b));
   }
@@ -166,6 +174,10 @@ export class Link {
   #queued(plain: boolean): void {
     if (this.#enc.batched > BATCH_MAX) this.flush();
     else if (!plain) {
+      if (URGENT_RUN > 0 && ++this.#urgentCount >= URGENT_RUN) {
+        this.flush();
+        return;
+      }
       // Someone waits for this one (an ask, a reply, a call): out once the microtask queue has drained.
       // NB: a tick queued now runs after every microtask queued so far and those they queue, so that an
       // actor answering a read's worth of asks one `for await` step at a time sends one write, not one each.

@@ -31,6 +31,15 @@ describe('spawn and ask', () => {
     expect(((await w1.ask({ ref: w2 })) as { ref: ActorRef }).ref.id).toBe(w2.id);
   });
 
+  it('hundreds of asks in flight to another thread each get their own answer (batched and early-flushed runs alike)', async () => {
+    const sys = await start(1);
+    const ref = await sys.spawn(echo, undefined, { thread: 1 });
+    for (const n of [1, 31, 32, 33, 500]) {
+      const got = await Promise.all(Array.from({ length: n }, (_, i) => ref.ask({ i, n })));
+      expect(got).toEqual(Array.from({ length: n }, (_, i) => ({ i, n })));
+    }
+  });
+
   it('least-loaded placement spreads actors over the workers', async () => {
     const sys = await start(2);
     const refs = await Promise.all(Array.from({ length: 8 }, () => sys.spawn(echo)));
