@@ -1,6 +1,7 @@
 // A thread's actor node: its actors, its links to the other threads, routing, asks, watches.
 import { AbortError, Controller, RuntimeError, SystemError, type Socket } from 'troupe';
-import { AskTable } from './asks.js';
+import { ASK_TIMEOUT_MS, AskTable } from './asks.js';
+import { PeerGens } from './peers.js';
 import { ActorContext, Cell, OpenAsks, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
 import { isDefinition, load, specOf, type ActorDefinition } from './define.js';
 import { K, Link, type Envelope, type LinkOwner } from './link.js';
@@ -19,23 +20,8 @@ export interface SpawnOptions {
 /** Requests a node serves for other threads (CALL envelopes). */
 export type Service = (args: unknown[], from: number, id: number) => unknown;
 
-// NB: one executor for every ask's promise rather than a closure per ask: it leaves the promise's settle
-// functions here, and the caller takes them at once.
-let takenResolve: ((v: unknown) => void) | undefined;
-let takenReject: ((e: unknown) => void) | undefined;
-function takeSettlers(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
-  takenResolve = resolve;
-  takenReject = reject;
-}
-
 /** A comlink call: an ask whose message is `{ [COMLINK]: message }`. */
 export const COMLINK = '\0troupe:comlink';
-/** ask()'s default timeout, as Erlang's gen_server:call. */
-export const ASK_TIMEOUT_MS = 5000;
-// NB: a timer per ask costs a fifth of a local round trip; long timeouts (the default among them) are
-// checked by one sweep instead: never early, and at most two sweeps (2 × SWEEP_MS) late.
-const SWEEP_FROM_MS = 1000;
-const SWEEP_MS = 100;
 const RESOLVED = Promise.resolve();
 const ETIMEDOUT = -110;
 
@@ -73,7 +59,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   #serial = 0;
   #cbSeq = 0;
   readonly #asks = new AskTable();
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #peers = new PeerGens();
   readonly #callbacks = new Map<number, (ref: ActorRef, reason: unknown) => void>();
   // Watches held on actors of other threads, by thread: fired here if that thread dies.
   readonly #remote = new Map<number, Map<string, [ActorRef, Watcher]>>();
@@ -89,11 +75,13 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   /** Stops being this thread's node (refs stop working here). */
   detach(): void {
     setRefHost(undefined);
+    this.#peers.clear();
   }
 
   addLink(sock: Socket, peer: number, peerGen: number): Link {
     const link = new Link(sock, peer, peerGen, this);
     this.links.set(peer, link);
+    this.#peers.linked(peer, peerGen);
     return link;
   }
 
@@ -204,7 +192,13 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       return cell.mailbox.post(item, timeoutMs);
     }
     const link = this.#linkFor(ref);
-    if (link === undefined) return Promise.reject(exited(ref));
+    if (link === undefined) {
+      const retry = (): Promise<void> => {
+        this.msgsOut--; // counted again
+        return this.send(ref, msg, handles, timeoutMs);
+      };
+      return this.#whenLinked(ref, retry, () => handles?.forEach((s) => s.close()));
+    }
     if (link.congested) return this.#sendWhenDrained(link, ref, msg, handles, timeoutMs);
     try {
       if (handles === undefined || handles.length === 0) link.sendMsg(ref.serial, ref.gen, msg);
@@ -213,6 +207,23 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       return Promise.reject(err);
     }
     return RESOLVED;
+  }
+
+  /**
+   * For a ref whose thread has no channel here: if it names an incarnation newer than any linked so far
+   * (restarted, its channel on its way), `go` once linked; else, or if none comes in PEER_WAIT_MS,
+   * ERR_ACTOR_EXITED (and `dropped`).
+   */
+  #whenLinked(ref: ActorRef, go: () => Promise<void>, dropped?: () => void): Promise<void> {
+    const gone = (): Promise<void> => {
+      dropped?.();
+      return Promise.reject(exited(ref));
+    };
+    if (!this.#peers.ahead(ref.thread, ref.gen)) return gone();
+    return this.#peers.wait(ref.thread, ref.gen).then((linked) => {
+      if (!linked || this.#linkFor(ref) === undefined) return gone();
+      return go();
+    });
   }
 
   /** Backpressure across threads: waits (up to timeoutMs) for the congested link to drain, then sends. */
@@ -247,13 +258,17 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     const bad = badTimeout(timeoutMs);
     if (bad !== undefined) return Promise.reject(bad);
     this.msgsOut++;
-    const promise = new Promise(takeSettlers);
-    const id = this.#open(ref.thread, ref.gen, timeoutMs ?? ASK_TIMEOUT_MS, undefined);
+    const p = this.#asks.expect(ref.thread, ref.gen, timeoutMs ?? ASK_TIMEOUT_MS, undefined);
+    const id = p.id;
+    const promise = p.promise!;
     try {
       if (ref.thread !== this.thread) {
         const link = this.#linkFor(ref);
-        if (link === undefined) this.#settle(id, false, exited(ref));
-        else link.ask(ref.serial, ref.gen, id, msg);
+        if (link !== undefined) link.ask(ref.serial, ref.gen, id, msg);
+        else {
+          const sent = this.#whenLinked(ref, () => (this.#linkFor(ref)!.ask(ref.serial, ref.gen, id, msg), RESOLVED));
+          sent.catch((err: unknown) => this.#settle(id, false, err));
+        }
       } else {
         const cell = this.#live(ref);
         if (cell === undefined) this.#settle(id, false, exited(ref));
@@ -273,8 +288,9 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
       return Promise.resolve().then(() => fn(args, this.thread, 0));
     }
     const link = this.links.get(thread);
-    const promise = new Promise(takeSettlers);
-    const id = this.#open(thread, link?.peerGen ?? -1, Infinity, signal);
+    const p = this.#asks.expect(thread, link?.peerGen ?? -1, Infinity, signal);
+    const id = p.id;
+    const promise = p.promise!;
     try {
       if (link === undefined || link.closed) {
         this.#settle(id, false, new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is not running`));
@@ -288,55 +304,8 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
     return promise;
   }
 
-  /**
-   * Registers the promise just made with takeSettlers as waiting for an answer from thread/gen, for up to
-   * t ms (Infinity: no limit) or until signal aborts; its id.
-   */
-  #open(thread: number, gen: number, t: number, signal: AbortSignal | undefined): number {
-    // NB: no clock read per ask: the sweep dates an ask when it first sees it (see PendingAsk.deadline).
-    const sweep = t >= SWEEP_FROM_MS && t !== Infinity;
-    const p = this.#asks.open(takenResolve!, takenReject!, thread, gen, sweep ? t : 0);
-    const id = p.id;
-    takenResolve = takenReject = undefined;
-    if (sweep) this.#sweepSoon();
-    else if (t !== Infinity) p.timer = setTimeout(() => this.#settle(id, false, new SystemError(ETIMEDOUT, 'ask')), t);
-    if (signal !== undefined) {
-      // As Node's own APIs: an AbortError ('ABORT_ERR') whose cause is the signal's reason.
-      const aborted = (): void => this.#settle(id, false, new AbortError(undefined, { cause: signal.reason }));
-      if (signal.aborted) aborted();
-      else signal.addEventListener('abort', aborted, { once: true });
-    }
-    return id;
-  }
-
-  #sweepSoon(): void {
-    if (this.#sweeper !== undefined) return;
-    this.#sweeper = setInterval(() => {
-      const now = performance.now();
-      let timed = 0;
-      for (const p of this.#asks.live()) {
-        if (p.sweepMs === 0) continue;
-        if (p.deadline === 0) p.deadline = now + p.sweepMs;
-        else if (p.deadline <= now) {
-          this.#settle(p.id, false, new SystemError(ETIMEDOUT, 'ask'));
-          continue;
-        }
-        timed++;
-      }
-      if (timed === 0) {
-        clearInterval(this.#sweeper);
-        this.#sweeper = undefined;
-      }
-    }, SWEEP_MS);
-  }
-
   #settle(id: number, ok: boolean, value: unknown): void {
-    const p = this.#asks.get(id);
-    if (p === undefined) return; // timed out, or answered already
-    const settle = ok ? p.resolve! : p.reject!;
-    if (p.timer !== undefined) clearTimeout(p.timer);
-    this.#asks.close(p);
-    settle(value);
+    this.#asks.settle(id, ok, value);
   }
 
   /** Answers an ask (or a call) wherever it came from. */
@@ -557,9 +526,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   linkClosed(link: Link, err: unknown): void {
     if (this.links.get(link.peer) === link) this.links.delete(link.peer);
     const gone = threadGone(link.peer, err);
-    for (const p of this.#asks.live()) {
-      if (p.thread === link.peer && p.gen === link.peerGen) this.#settle(p.id, false, new RuntimeError('ERR_ACTOR_EXITED', `thread ${link.peer} is gone`, { cause: gone }));
-    }
+    this.#asks.failThread(link.peer, link.peerGen, () => new RuntimeError('ERR_ACTOR_EXITED', `thread ${link.peer} is gone`, { cause: gone }));
     const watches = this.#remote.get(link.peer);
     if (watches !== undefined) {
       for (const [key, [target, w]] of watches) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Socket } from 'troupe';
 import { ActorRef } from '../../actors/ref.js';
 import { ActorNode } from '../../actors/node.js';
+import { FrameDecoder } from '../../actors/codec.js';
 
 // A node on this thread, linked over a socketpair to a "thread 1" the test plays by hand.
 function linked(): { node: ActorNode; peer: Socket; closed: Promise<unknown> } {
@@ -46,6 +47,35 @@ describe('actor links', () => {
       peer.close();
       node.detach();
     }
+  });
+
+  it("a message for a restarted thread's new incarnation waits for its channel; one for a gone incarnation fails at once", async () => {
+    const { node, peer, closed } = linked(); // thread 1, incarnation 0
+    peer.close();
+    await closed;
+    // Incarnation 0 is gone for good.
+    await expect(new ActorRef(1, 0, 5).send('old')).rejects.toMatchObject({ code: 'ERR_ACTOR_EXITED' });
+    // Incarnation 1's channel is not here yet (relayed refs can outrun the PEER message): the send waits.
+    const sent = new ActorRef(1, 1, 5).send({ hello: 'new' });
+    const asked = new ActorRef(1, 1, 6).ask('q', { timeoutMs: 5000 });
+    const [mine, next] = Socket.pair();
+    node.addLink(mine, 1, 1);
+    await sent;
+    next.setmode('b', 'bn');
+    const dec = new FrameDecoder();
+    const got: unknown[] = [];
+    while (got.length < 2) {
+      const chunk = await next.readBytes(-65536, { timeoutMs: 5000 });
+      expect(chunk).not.toBeNull();
+      got.push(...dec.push(chunk!));
+    }
+    expect(got).toEqual([
+      [1, 5, 1, { hello: 'new' }],
+      [2, 6, 1, 'q', expect.any(Number)],
+    ]);
+    next.close();
+    await expect(asked).rejects.toMatchObject({ code: 'ERR_ACTOR_EXITED' });
+    node.detach();
   });
 
   it('the peer closing is a clean end: pending asks reject ERR_ACTOR_EXITED, nothing leaks', async () => {
