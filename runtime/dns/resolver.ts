@@ -136,22 +136,30 @@ export class Resolver implements AsyncDisposable {
       } finally {
         this.#call = undefined;
         this.#busy = false;
-        this.#free.signal();
+        this.#free.signal(1); // the next query in line (see #acquire)
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Waits for the resolver to be free (one query at a time, as the original). */
+  /**
+   * Waits for the resolver to be free (one query at a time, as the original). A freed resolver wakes one
+   * waiter, in order; one that gives up instead (closed, timed out, aborted) wakes the next.
+   */
   async #acquire(call: Call): Promise<void> {
-    while (this.#busy) {
+    try {
+      while (this.#busy) {
+        this.#usable();
+        call.check();
+        await call.wait(this.#free);
+      }
       this.#usable();
       call.check();
-      await call.wait(this.#free);
+    } catch (err) {
+      if (!this.#busy) this.#free.signal(1);
+      throw err;
     }
-    this.#usable();
-    call.check();
     this.#busy = true;
   }
 

@@ -1,20 +1,15 @@
 // dns.ResolverPool and dns.query: the pool's limits, waiting with a deadline, reuse, close; the default pool.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Condition, dns, monotime } from 'troupe';
+import { dns, monotime } from 'troupe';
+import { countWaits as countConditionWaits } from '../lib/count-waits.js';
 import { aAnswer, udpServer, type Decoded } from '../lib/fake-dns.js';
 
 const cleanups: (() => unknown)[] = [];
 
 /** Counts Condition waits (every wait of the pool's callers is one) while the test runs. */
 function countWaits(): { readonly n: number } {
-  const proto = Condition.prototype;
-  const orig = proto.wait;
-  const counter = { n: 0 };
-  proto.wait = function (this: Condition, ...args: Parameters<Condition['wait']>) {
-    counter.n++;
-    return orig.apply(this, args);
-  };
-  cleanups.push(() => (proto.wait = orig));
+  const { counter, restore } = countConditionWaits();
+  cleanups.push(restore);
   return counter;
 }
 afterEach(async () => {

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dns, monotime } from 'troupe';
+import { countWaits } from '../lib/count-waits.js';
 import { aAnswer, closedPort, dualServer, reply, tcpServer, udpServer, type Decoded } from '../lib/fake-dns.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -332,6 +333,19 @@ describe('one query at a time, close and abort', () => {
     expect(s.queries).toHaveLength(1);
     r.close();
     expect(await first).toMatchObject({ name: 'RuntimeError', code: 'ERR_HANDLE_CLOSED' });
+  });
+
+  it('queries queued on one resolver go one by one, each woken once (no wake-all)', async () => {
+    const s = await server((q) => aAnswer(q, '192.0.2.7'));
+    const r = resolver({ servers: [`127.0.0.1:${s.port}`], timeoutMs: 5000, attempts: 1 });
+    const { counter, restore } = countWaits();
+    cleanups.push(restore);
+    const n = 60;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => r.query(`q${i}.test`)));
+    expect(answers.map((p) => p.answer[0]?.data)).toEqual(Array(n).fill('192.0.2.7'));
+    // Each queued query waits once for its turn (its exchange's own waits come on top); waking all at
+    // each release would make it about n²/2 (1,770).
+    expect(counter.n).toBeLessThan(4 * n);
   });
 
   it('close() rejects the query in progress and the ones waiting, releases the socket; close twice is fine', async () => {
