@@ -2,7 +2,7 @@
 // the echo server through system.serve (driven over Node `net`, as test/runtime/examples.test.ts does).
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Client, ROOT, start, stop } from '../lib/example-process.js';
+import { Client, ROOT, resetEndsOnlyItsConnection, start, stop } from '../lib/example-process.js';
 const TIMEOUT = 60_000;
 
 /** Runs `node <script> ...args` to the end: its exit code and output. */
@@ -93,22 +93,7 @@ describe('examples/actor-echo-server.mjs', () => {
 
   it('a reset client ends only its own connection; SIGINT exits 0 quietly', { timeout: TIMEOUT }, async () => {
     const s = await start(script);
-    const a = new Client(s.port);
-    const b = new Client(s.port);
-    a.write('a1\n');
-    b.write('b1\n');
-    await a.until((d) => d === 'a1\n');
-    await b.until((d) => d === 'b1\n');
-    a.write('half a line');
-    a.sock.resetAndDestroy();
-    await a.closed;
-    b.write('b2\n');
-    await b.until((d) => d === 'b1\nb2\n');
-    const late = new Client(s.port);
-    late.write('still here\n');
-    await late.until((d) => d === 'still here\n');
-    await b.close();
-    await late.close();
+    await resetEndsOnlyItsConnection(s);
     expect(await stop(s, 'SIGINT')).toBe(0);
     expect(s.stderr()).toBe('');
   });

@@ -85,3 +85,26 @@ export class Client {
     await this.closed;
   }
 }
+
+/**
+ * The echo servers' shared scenario: one client resets mid-line while another is being served; the other,
+ * and a client that connects afterwards, are still echoed. Leaves the server running.
+ */
+export async function resetEndsOnlyItsConnection(s: Server): Promise<void> {
+  const a = new Client(s.port);
+  const b = new Client(s.port);
+  a.write('a1\n');
+  b.write('b1\n');
+  await a.until((d) => d === 'a1\n');
+  await b.until((d) => d === 'b1\n');
+  a.write('half a line');
+  a.sock.resetAndDestroy();
+  await a.closed;
+  b.write('b2\n');
+  await b.until((d) => d === 'b1\nb2\n');
+  const late = new Client(s.port);
+  late.write('still here\n');
+  await late.until((d) => d === 'still here\n');
+  await b.close();
+  await late.close();
+}

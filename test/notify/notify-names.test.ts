@@ -1,11 +1,12 @@
 // Names that are not UTF-8 (encoding 'utf8' and 'buffer'), and an add()ed name whose file cannot be watched
 // again when it is replaced (REVOKE with the error).
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Notifier, notify, type FileChange } from 'troupe';
+import { Notifier, notify } from 'troupe';
+import { all, watches } from '../lib/notify-helpers.js';
 import { ROOT } from '../lib/example-process.js';
 
 const { CREATE, ATTRIB, MODIFY, REVOKE, DELETE } = notify;
@@ -24,16 +25,6 @@ afterEach(() => {
 function keep<T extends Notifier<string | Buffer>>(n: T): T {
   open.push(n);
   return n;
-}
-
-async function all<N extends string | Buffer>(n: Notifier<N>, quietMs = 100): Promise<FileChange<N>[]> {
-  const out: FileChange<N>[] = [];
-  for (let c = await n.get(5000); c !== null; c = await n.get(quietMs)) out.push(c);
-  return out;
-}
-
-function watches(n: Notifier<string | Buffer>): number {
-  return readFileSync(`/proc/self/fdinfo/${n.pollfd()}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
 }
 
 /** The bytes of a name: ASCII text, then the raw bytes given. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Controller, Notifier, notify, poll, thread, type FileChange } from 'troupe';
+import { all, watches } from '../lib/notify-helpers.js';
 
 const { CREATE, ATTRIB, MODIFY, REVOKE, DELETE } = notify;
 const ANY_CHANGE = CREATE | ATTRIB | MODIFY | DELETE;
@@ -22,16 +23,6 @@ function watch(opts?: Parameters<typeof notify.watch>[1]): Notifier {
   const n = notify.watch(dir, opts);
   open.push(n);
   return n;
-}
-
-async function all(n: Notifier, quietMs = 100): Promise<FileChange[]> {
-  const out: FileChange[] = [];
-  for (let c = await n.get(5000); c !== null; c = await n.get(quietMs)) out.push(c);
-  return out;
-}
-
-function watches(n: Notifier): number {
-  return readFileSync(`/proc/self/fdinfo/${n.pollfd()}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
 }
 
 function inotifyFds(): number {

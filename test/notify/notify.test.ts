@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Notifier, SystemError, monotime, notify, type FileChange } from 'troupe';
+import { all, watches } from '../lib/notify-helpers.js';
 
 const { CREATE, ATTRIB, MODIFY, REVOKE, DELETE, ALL } = notify;
 
@@ -22,19 +23,6 @@ function watch(path: string = dir, opts?: Parameters<typeof notify.watch>[1]): N
   const n = notify.watch(path, opts);
   open.push(n);
   return n;
-}
-
-/** Every change until one get() waits `quietMs` in vain. */
-async function all(n: Notifier, quietMs = 100): Promise<FileChange[]> {
-  const out: FileChange[] = [];
-  for (let c = await n.get(5000); c !== null; c = await n.get(quietMs)) out.push(c);
-  return out;
-}
-
-/** The inotify watches the notifier's descriptor holds, as the kernel lists them. */
-function watches(n: Notifier): number {
-  const info = readFileSync(`/proc/self/fdinfo/${n.pollfd()}`, 'utf8');
-  return info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
 }
 
 describe('flags and names', () => {

@@ -1,6 +1,6 @@
 // The example servers with a fixed command line (API.md), run as child processes and driven over Node `net`.
 import { describe, expect, it } from 'vitest';
-import { Client, start, stop } from '../lib/example-process.js';
+import { Client, resetEndsOnlyItsConnection, start, stop } from '../lib/example-process.js';
 const TIMEOUT = 30_000;
 
 describe('examples/echo-server.mjs', () => {
@@ -34,22 +34,7 @@ describe('examples/echo-server.mjs', () => {
 
   it('serves every connection at once; a reset client ends only its own connection', { timeout: TIMEOUT }, async () => {
     const s = await start('examples/echo-server.mjs', '--flush-per-line');
-    const a = new Client(s.port);
-    const b = new Client(s.port);
-    a.write('a1\n');
-    b.write('b1\n');
-    await a.until((d) => d === 'a1\n');
-    await b.until((d) => d === 'b1\n');
-    a.write('half a line');
-    a.sock.resetAndDestroy();
-    await a.closed;
-    b.write('b2\n');
-    await b.until((d) => d === 'b1\nb2\n');
-    const late = new Client(s.port);
-    late.write('still here\n');
-    await late.until((d) => d === 'still here\n');
-    await b.close();
-    await late.close();
+    await resetEndsOnlyItsConnection(s);
     expect(await stop(s, 'SIGINT')).toBe(0);
     expect(s.stderr()).toBe('');
   });
