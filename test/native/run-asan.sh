@@ -11,38 +11,23 @@ out="$root/test/native/build-asan"
 cd "$root"
 mkdir -p "$out"
 
-# ---- 1. sys::Poller and sys::UniqueFd, without Node, under AddressSanitizer and UBSan --------------------
-echo "== poller_test (ASan + UBSan)"
-"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/poller_test" test/native/poller_test.cc native/sys/*.cc -lssl -lcrypto
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$out/poller_test"
+# ---- 1. native/sys without Node, under AddressSanitizer and UBSan: one test program per part ---------------
+# NB: native/sys/tls.cc is among native/sys/*.cc, so every program links the system's OpenSSL (the addon
+# uses the one Node exports).
+sanitized() {
+  local name=$1
+  shift
+  echo "== $name (ASan + UBSan)"
+  "${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+    -o "$out/$name" "test/native/$name.cc" native/sys/*.cc "$@" -lssl -lcrypto
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/$name"
+}
 
-# ---- 1b. sys/socket.h over loopback TCP, unix sockets and socketpairs, same sanitizers -------------------
-echo "== socket_test (ASan + UBSan)"
-"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/socket_test" test/native/socket_test.cc native/sys/*.cc -lssl -lcrypto
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$out/socket_test"
-
-# ---- 1c. sys/signal.h: the latch, raise(3) and the disposition keeper, same sanitizers ----------------
-echo "== signal_test (ASan + UBSan)"
-"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/signal_test" test/native/signal_test.cc native/sys/*.cc -lpthread -lssl -lcrypto
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$out/signal_test"
-# ---- 1d. sys/inotify.h: the record parser and a live inotify fd, same sanitizers ---------------------------
-echo "== inotify_test (ASan + UBSan)"
-"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/inotify_test" test/native/inotify_test.cc native/sys/*.cc -lssl -lcrypto
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$out/inotify_test"
-# ---- 1e. sys/tls.h over socketpairs, with the system's OpenSSL (the addon uses the one Node exports) ------
-echo "== tls_test (ASan + UBSan)"
-"${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -o "$out/tls_test" test/native/tls_test.cc native/sys/*.cc -lssl -lcrypto
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$out/tls_test"
+sanitized poller_test           # sys::Poller and sys::UniqueFd
+sanitized socket_test           # sys/socket.h over loopback TCP, unix sockets and socketpairs
+sanitized signal_test -lpthread # sys/signal.h: the latch, raise(3) and the disposition keeper
+sanitized inotify_test          # sys/inotify.h: the record parser and a live inotify fd
+sanitized tls_test              # sys/tls.h over socketpairs
 
 # ---- 2. the binding, from Node, under valgrind memcheck ---------------------------------------------------
 for f in build/Release/troupe.node dist/runtime/native.js; do
