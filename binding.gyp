@@ -12,6 +12,7 @@
         "native/binding/notify.cc",
         "native/binding/poller.cc",
         "native/binding/socket.cc",
+        "native/binding/uv_poll_js.cc",
         "native/binding/watch.cc",
         "native/binding/signal.cc",
         "native/binding/tls.cc"

@@ -7,16 +7,6 @@
 
 namespace troupe::binding {
 
-// NB: the uv handle lives on the heap apart from the wrap: uv_close completes on a later loop turn, after
-// which on_close frees it, whether the wrap is still alive or not.
-struct PollerWrap::Embed {
-  uv_poll_t handle;
-  napi_env env;
-  Napi::FunctionReference callback;
-  Napi::ObjectReference receiver;
-  AddonData* teardown = nullptr;  // set when closing at env teardown
-};
-
 Napi::Function PollerWrap::Define(Napi::Env env) {
   return DefineClass(env, "Poller",
                      {
@@ -53,33 +43,14 @@ int PollerWrap::Teardown() {
 
 bool PollerWrap::CloseEmbed(bool on_teardown) {
   if (embed_ == nullptr) return false;
-  Embed* e = std::exchange(embed_, nullptr);
-  if (on_teardown) e->teardown = data_;
   // SAFETY: uv_close invalidates the fd in libuv's epoll set at once, before the poller fd can be closed.
-  uv_poll_stop(&e->handle);
-  uv_close(reinterpret_cast<uv_handle_t*>(&e->handle), [](uv_handle_t* h) {
-    auto* e = static_cast<Embed*>(h->data);
-    AddonData* teardown = e->teardown;
-    delete e;
-    if (teardown != nullptr) handle_closed(teardown);
-  });
+  UvPollJs::Close(std::exchange(embed_, nullptr), on_teardown ? data_ : nullptr);
   return true;
 }
 
 void PollerWrap::OnReadable(uv_poll_t* handle, int status, int) {
-  auto* e = static_cast<Embed*>(handle->data);
   (void)status;  // errors (EBADF after a close) also mean "step now": the step sees the closed state
-  Napi::Env env(e->env);
-  Napi::HandleScope scope(env);
-  // MakeCallback runs microtasks and process.nextTick when it returns, as for any libuv callback.
-  napi_value result;
-  napi_status s = napi_make_callback(env, nullptr, e->receiver.Value(), e->callback.Value(), 0, nullptr,
-                                     &result);
-  if (s == napi_pending_exception) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
-  }
+  static_cast<UvPollJs*>(handle->data)->Call(nullptr);
 }
 
 Napi::Value PollerWrap::Open(const Napi::CallbackInfo& info) {
@@ -144,27 +115,18 @@ Napi::Value PollerWrap::EmbedIn(const Napi::CallbackInfo& info) {
   }
   if (embed_ != nullptr) return Napi::Number::New(env, -EBUSY);
   if (!poller_.is_open() || data_->tearing_down) return Napi::Number::New(env, -EBADF);
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return Napi::Number::New(env, -EINVAL);
-  auto* e = new Embed();
-  e->env = env;
-  e->callback = Napi::Persistent(info[0].As<Napi::Function>());
-  e->receiver = Napi::Persistent(info.This().As<Napi::Object>());
-  int rc = uv_poll_init(loop, &e->handle, poller_.fd());
-  if (rc != 0) {
-    delete e;
-    return Napi::Number::New(env, rc);
-  }
-  e->handle.data = e;
+  int rc = 0;
+  UvPollJs* e = UvPollJs::Open(env, poller_.fd(), info[0].As<Napi::Function>(), info.This().As<Napi::Object>(), &rc);
+  if (e == nullptr) return Napi::Number::New(env, rc);
   embed_ = e;
-  rc = uv_poll_start(&e->handle, UV_READABLE, OnReadable);
+  rc = uv_poll_start(&e->poll, UV_READABLE, OnReadable);
   if (rc != 0) CloseEmbed(false);
   return Napi::Number::New(env, rc);
 }
 
 Napi::Value PollerWrap::Ref(const Napi::CallbackInfo& info) {
   if (embed_ != nullptr) {
-    auto* h = reinterpret_cast<uv_handle_t*>(&embed_->handle);
+    auto* h = reinterpret_cast<uv_handle_t*>(&embed_->poll);
     if (info[0].ToBoolean().Value()) uv_ref(h);
     else uv_unref(h);
   }

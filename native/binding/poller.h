@@ -6,6 +6,7 @@
 
 #include "../sys/poller.h"
 #include "addon.h"
+#include "uv_poll_js.h"
 
 namespace troupe::binding {
 
@@ -19,7 +20,6 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   int Teardown();
 
  private:
-  struct Embed;
 
   Napi::Value Open(const Napi::CallbackInfo& info);
   Napi::Value Fd(const Napi::CallbackInfo& info);
@@ -39,7 +39,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   static void OnReadable(uv_poll_t* handle, int status, int events);
 
   sys::Poller poller_;
-  Embed* embed_ = nullptr;
+  UvPollJs* embed_ = nullptr;
   AddonData* data_;
 };
 

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "addon.h"
+#include "uv_poll_js.h"
 
 namespace troupe::binding {
 
@@ -20,8 +21,6 @@ class WatchWrap : public Napi::ObjectWrap<WatchWrap> {
   int Teardown();
 
  private:
-  struct Handle;
-
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -29,7 +28,7 @@ class WatchWrap : public Napi::ObjectWrap<WatchWrap> {
   bool CloseHandle(bool on_teardown);
   static void OnReady(uv_poll_t* handle, int status, int events);
 
-  Handle* handle_ = nullptr;
+  UvPollJs* handle_ = nullptr;
   AddonData* data_;
 };
 
