@@ -32,13 +32,18 @@ export class Special implements AskToken {
  */
 export class OpenAsks {
   readonly #a: AskToken[] = [];
+  /** The ask taken last, while open: what reply() answers (a message taken since, say a Down, does not change it). */
+  current: AskToken | undefined = undefined;
 
-  add(t: AskToken): void {
+  /** Opens t: the ask taken last (current) or one answered elsewhere (a comlink call). */
+  add(t: AskToken, current: boolean): void {
     this.#a.push(t);
+    if (current) this.current = t;
   }
 
   /** Whether t was open (and is no longer). */
   delete(t: AskToken): boolean {
+    if (t === this.current) this.current = undefined;
     const a = this.#a;
     const i = a.lastIndexOf(t);
     if (i < 0) return false;
@@ -81,6 +86,8 @@ class Extras {
   onExit: (() => void) | undefined = undefined;
   exposed = false;
   comlink: ((msg: unknown, token: AskToken) => void) | undefined = undefined;
+  /** The sockets that came with the message taken last, if it came with any. */
+  handles: Socket[] | undefined = undefined;
 }
 
 // This thread's progress as the main thread's watchdog sees it: one count per message an actor takes, so
@@ -95,100 +102,97 @@ export function countProgressIn(arr: Float64Array, at: number): void {
   progressAt = at;
 }
 
-/** One actor on its thread: its mailbox (it is one, to keep an idle actor small) and its state. */
-export class Cell extends Mailbox<unknown> {
+/**
+ * What an actor's behaviour is given: its mailbox (receive, or `for await`), its reference, and the
+ * system's operations. Created by the runtime.
+ *
+ * It is also the actor's state on its thread (internally, its Cell): the mailbox and what the node keeps
+ * for it are this one object, so that an idle actor stays small.
+ */
+export class ActorContext<M = unknown> extends Mailbox<unknown> implements AsyncIterable<M> {
+  /** @internal */
   readonly ref: ActorRef;
+  /** @internal */
   readonly host: CellHost;
-  /** Asks taken from the mailbox and not answered yet: answered ERR_ACTOR_EXITED at exit. */
+  /** @internal Asks taken from the mailbox and not answered yet: answered ERR_ACTOR_EXITED at exit. */
   openAsks: OpenAsks | undefined;
-  /** The entry receive() returned last. */
-  current: unknown;
-  /** The ask taken last: what reply() answers (a message taken since, say a Down, does not change it). */
-  currentAsk: AskToken | undefined;
   #x: Extras | undefined;
+  /** @internal The behaviour's promise, until it settles (see ActorNode.#run). */
+  done: Promise<unknown> | undefined;
 
-  /** Exited: the mailbox is closed (retire() closes it first). */
-  get exited(): boolean {
-    return this.closed;
-  }
-
-  /** Who to tell when it exits. */
-  get watchers(): Watcher[] | undefined {
-    return this.#x?.watchers;
-  }
-
-  set watchers(w: Watcher[] | undefined) {
-    if (w !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).watchers = w;
-  }
-
-  /** Called once at exit (an exposed actor's behaviour waits for it). */
-  get onExit(): (() => void) | undefined {
-    return this.#x?.onExit;
-  }
-
-  set onExit(f: (() => void) | undefined) {
-    (this.#x ??= new Extras()).onExit = f;
-  }
-
-  /** Set by expose(): the actor lives on after its behaviour returns, until it exits. */
-  get exposed(): boolean {
-    return this.#x?.exposed === true;
-  }
-
-  set exposed(on: boolean) {
-    (this.#x ??= new Extras()).exposed = on;
-  }
-
-  /** Runs a comlink call (an ask tagged COMLINK) instead of queueing it. */
-  get comlink(): ((msg: unknown, token: AskToken) => void) | undefined {
-    return this.#x?.comlink;
-  }
-
-  set comlink(f: ((msg: unknown, token: AskToken) => void) | undefined) {
-    (this.#x ??= new Extras()).comlink = f;
-  }
-
+  /** @internal */
   constructor(ref: ActorRef, host: CellHost, mailbox: MailboxOptions | undefined) {
     super(mailbox);
     this.ref = ref;
     this.host = host;
   }
 
+  /** @internal Exited: the mailbox is closed (retire() closes it first). */
+  get exited(): boolean {
+    return this.closed;
+  }
+
+  /** @internal Who to tell when it exits. */
+  get watchers(): Watcher[] | undefined {
+    return this.#x?.watchers;
+  }
+
+  /** @internal */
+  set watchers(w: Watcher[] | undefined) {
+    if (w !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).watchers = w;
+  }
+
+  /** @internal Called once at exit (an exposed actor's behaviour waits for it). */
+  get onExit(): (() => void) | undefined {
+    return this.#x?.onExit;
+  }
+
+  /** @internal */
+  set onExit(f: (() => void) | undefined) {
+    (this.#x ??= new Extras()).onExit = f;
+  }
+
+  /** @internal Set by expose(): the actor lives on after its behaviour returns, until it exits. */
+  get exposed(): boolean {
+    return this.#x?.exposed === true;
+  }
+
+  /** @internal */
+  set exposed(on: boolean) {
+    (this.#x ??= new Extras()).exposed = on;
+  }
+
+  /** @internal Runs a comlink call (an ask tagged COMLINK) instead of queueing it. */
+  get comlink(): ((msg: unknown, token: AskToken) => void) | undefined {
+    return this.#x?.comlink;
+  }
+
+  /** @internal */
+  set comlink(f: ((msg: unknown, token: AskToken) => void) | undefined) {
+    (this.#x ??= new Extras()).comlink = f;
+  }
+
+  /** @internal */
   get mailbox(): this {
     return this;
   }
 
-  /** Takes an entry: notes the ask it carries, returns the message. */
+  /** @internal Takes an entry: notes the ask it carries and its sockets, returns the message. */
   protected override opened(item: unknown): unknown {
     progress[progressAt]!++;
-    this.current = item;
-    if (!(item instanceof Special)) return item;
-    if (item.isAsk) {
-      (this.openAsks ??= new OpenAsks()).add(item);
-      this.currentAsk = item;
+    const x = this.#x;
+    if (!(item instanceof Special)) {
+      if (x !== undefined) x.handles = undefined;
+      return item;
     }
+    if (item.handles !== undefined) (this.#x ??= new Extras()).handles = item.handles;
+    else if (x !== undefined) x.handles = undefined;
+    if (item.isAsk) (this.openAsks ??= new OpenAsks()).add(item, true);
     return item.msg;
-  }
-}
-
-function unwrap(item: unknown): unknown {
-  return item instanceof Special ? item.msg : item;
-}
-
-/**
- * What an actor's behaviour is given: its mailbox (receive, or `for await`), its reference, and the
- * system's operations. Created by the runtime.
- */
-export class ActorContext<M = unknown> implements AsyncIterable<M> {
-  readonly #cell: Cell;
-
-  /** @internal */
-  constructor(cell: Cell) {
-    this.#cell = cell;
   }
 
   get self(): ActorRef<M> {
-    return this.#cell.ref as ActorRef<M>;
+    return this.ref as ActorRef<M>;
   }
 
   /** The thread's root controller, which runs this actor. */
@@ -200,15 +204,15 @@ export class ActorContext<M = unknown> implements AsyncIterable<M> {
    * The oldest message (that `match` accepts; the others stay, in order). Waits up to timeoutMs: null
    * when the time runs out, and null when the actor is exiting (its mailbox is closed).
    */
-  receive(opts?: { timeoutMs?: number; match?: (m: M) => boolean }): Promise<M | null> {
+  override receive(opts?: { timeoutMs?: number; match?: (m: M) => boolean }): Promise<M | null> {
     const match = opts?.match;
     const test = match === undefined ? undefined : (item: unknown) => match(unwrap(item) as M);
-    return this.#cell.receive({ timeoutMs: opts?.timeoutMs, match: test, nullOnTimeout: true }) as Promise<M | null>;
+    return super.receive({ timeoutMs: opts?.timeoutMs, match: test, nullOnTimeout: true }) as Promise<M | null>;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<M> {
-    // NB: the cell's mailbox is the iterator: no object per loop, none per message but the result.
-    return this.#cell as unknown as AsyncIterator<M>;
+    // NB: the mailbox is the iterator: no object per loop, none per message but the result.
+    return this as unknown as AsyncIterator<M>;
   }
 
   /**
@@ -216,44 +220,40 @@ export class ActorContext<M = unknown> implements AsyncIterable<M> {
    * it). @throws ERR_INVALID_STATE if there is no such ask, or it is answered
    */
   reply(value: unknown): void {
-    const cell = this.#cell;
-    const token = cell.currentAsk;
-    if (token === undefined || cell.openAsks?.delete(token) !== true) {
+    const asks = this.openAsks;
+    const token = asks?.current;
+    if (token === undefined || !asks!.delete(token)) {
       throw new RuntimeError('ERR_INVALID_STATE', 'reply(): no unanswered ask is being handled');
     }
-    cell.currentAsk = undefined;
-    cell.host.reply(token, !(value instanceof Error), value);
+    this.host.reply(token, !(value instanceof Error), value);
   }
 
   /** Sockets that arrived with the current message (they are the actor's to use and close). */
   handles(): Socket[] {
-    const item = this.#cell.current;
-    return item instanceof Special && item.handles !== undefined ? item.handles : [];
+    return this.#x?.handles ?? [];
   }
 
   /** As ActorSystem.spawn; 'local' is this actor's thread. */
   spawn(def: unknown, init?: unknown, opts?: unknown): Promise<ActorRef<any>> {
-    return this.#cell.host.spawn(def, init, opts);
+    return this.host.spawn(def, init, opts);
   }
 
   /** Links this actor and ref: when either exits abnormally, the other exits with the same reason. */
   link(ref: ActorRef<any>): void {
-    const cell = this.#cell;
     if (!(ref instanceof ActorRef)) throw Object.assign(new TypeError('link(): ref must be an ActorRef'), { code: 'ERR_INVALID_ARG_TYPE' });
-    (cell.watchers ??= []).push({ thread: ref.thread, serial: ref.serial, kind: WatchKind.LINK });
-    cell.host.watch(ref, { thread: cell.ref.thread, serial: cell.ref.serial, kind: WatchKind.LINK });
+    (this.watchers ??= []).push({ thread: ref.thread, serial: ref.serial, kind: WatchKind.LINK });
+    this.host.watch(ref, { thread: this.ref.thread, serial: this.ref.serial, kind: WatchKind.LINK });
   }
 
   /** When ref exits, a Down { ref, reason } arrives in this actor's mailbox (at once if it is gone already). */
   monitor(ref: ActorRef<any>): void {
-    const cell = this.#cell;
     if (!(ref instanceof ActorRef)) throw Object.assign(new TypeError('monitor(): ref must be an ActorRef'), { code: 'ERR_INVALID_ARG_TYPE' });
-    cell.host.watch(ref, { thread: cell.ref.thread, serial: cell.ref.serial, kind: WatchKind.MONITOR });
+    this.host.watch(ref, { thread: this.ref.thread, serial: this.ref.serial, kind: WatchKind.MONITOR });
   }
 
   /** Ends the actor now with reason (default 'normal'): its pending asks reject, its watchers hear. */
   exit(reason: unknown = 'normal'): never {
-    this.#cell.host.retire(this.#cell, reason);
+    this.host.retire(this, reason);
     throw new ExitSignal(reason);
   }
 
@@ -262,12 +262,21 @@ export class ActorContext<M = unknown> implements AsyncIterable<M> {
     if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
       throw Object.assign(new TypeError('expose(): obj must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
     }
-    this.#cell.exposed = true;
-    this.#cell.host.expose(this.#cell, obj);
+    this.exposed = true;
+    this.host.expose(this, obj);
   }
 
   /** As ActorSystem.offload: CPU-bound work on the system's piscina pool. */
   offload<T>(task: unknown, opts?: { name?: string; signal?: AbortSignal }): Promise<T> {
-    return this.#cell.host.offload(task, opts) as Promise<T>;
+    return this.host.offload(task, opts) as Promise<T>;
   }
+}
+
+/** @internal An actor on its thread, as the node sees it: its context (see ActorContext). */
+export type Cell = ActorContext;
+/** @internal */
+export const Cell = ActorContext;
+
+function unwrap(item: unknown): unknown {
+  return item instanceof Special ? item.msg : item;
 }

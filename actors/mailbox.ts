@@ -35,6 +35,8 @@ interface Receiver<M> {
 
 /** A mailbox's rarely used state (see Mailbox.#w). */
 class Waits<M> {
+  /** The first receiver waiting with a match or a timeout (more: receivers). */
+  receiver: Receiver<M> | undefined = undefined;
   receivers: Receiver<M>[] | undefined = undefined;
   senders: Sender<M>[] | undefined = undefined;
   rooms: (() => void)[] | undefined = undefined;
@@ -42,6 +44,18 @@ class Waits<M> {
 }
 
 const NONE: unknown[] = [];
+
+/** A mailbox's capacity and overflow policy: one shared object for the default ones. */
+interface Limits {
+  readonly capacity: number;
+  readonly overflow: Overflow;
+}
+
+const DEFAULT_LIMITS: Limits = Object.freeze({ capacity: 1024, overflow: 'wait' });
+
+// Mailbox.#bits
+const CLOSED = 1;
+const WAKE_ITER = 2;
 
 // NB: one executor for every idle wait rather than a closure per receive: it leaves the resolve function
 // here for the caller to take at once.
@@ -67,32 +81,55 @@ interface Sender<M> {
  * sender waiting for room has its message moved in as soon as one is taken (senders keep their order).
  */
 export class Mailbox<M> {
-  readonly capacity: number;
-  readonly overflow: Overflow;
+  // NB: every field counts a million times over in a system of idle actors: the limits are one shared
+  // object unless set, the flags share one number, and the rare waits are out of line.
+  #limits: Limits;
   // NB: the shared empty array until a message is queued: an actor that only ever had messages handed
   // straight to it has none of its own.
   #items: M[] = NONE as M[];
   #head = 0;
-  #closed = false;
+  /** CLOSED, WAKE_ITER. */
+  #bits = 0;
   // NB: a plain waiting receiver (no match, no timeout: an idle actor) is just its resolve function;
-  // another one waiting sits in a field; more go to an array.
+  // others waiting (with a match or a timeout) are in Waits.
   #wake: ((v: unknown) => void) | undefined;
-  #wakeIter = false;
-  #receiver: Receiver<M> | undefined;
-  // More receivers, waiting senders, room waiters and the drop count: rare, so out of line (see Waits).
+  // Receivers with a match or a timeout, waiting senders, room waiters and the drop count: rare, so out
+  // of line (see Waits).
   #w: Waits<M> | undefined;
 
-  constructor(opts: MailboxOptions = {}) {
-    const capacity = opts.capacity ?? 1024;
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw Object.assign(new RangeError(`The value of "capacity" is out of range. It must be an integer >= 1. Received ${capacity}`), { code: 'ERR_OUT_OF_RANGE' });
-    }
-    const overflow = opts.overflow ?? 'wait';
-    if (overflow !== 'wait' && overflow !== 'fail' && overflow !== 'drop-oldest') {
-      throw Object.assign(new TypeError(`The "overflow" option must be 'wait', 'fail' or 'drop-oldest'. Received ${String(overflow)}`), { code: 'ERR_INVALID_ARG_VALUE' });
-    }
-    this.capacity = capacity;
-    this.overflow = overflow;
+  /** @internal */
+  constructor(opts?: MailboxOptions) {
+    this.#limits = opts === undefined || (opts.capacity === undefined && opts.overflow === undefined) ? DEFAULT_LIMITS : limitsOf(opts);
+  }
+
+  /** @internal */
+  get capacity(): number {
+    return this.#limits.capacity;
+  }
+
+  /** @internal */
+  get overflow(): Overflow {
+    return this.#limits.overflow;
+  }
+
+  get #closed(): boolean {
+    return (this.#bits & CLOSED) !== 0;
+  }
+
+  get #wakeIter(): boolean {
+    return (this.#bits & WAKE_ITER) !== 0;
+  }
+
+  set #wakeIter(on: boolean) {
+    this.#bits = on ? this.#bits | WAKE_ITER : this.#bits & ~WAKE_ITER;
+  }
+
+  get #receiver(): Receiver<M> | undefined {
+    return this.#w?.receiver;
+  }
+
+  set #receiver(v: Receiver<M> | undefined) {
+    if (v !== undefined || this.#w !== undefined) (this.#w ??= new Waits()).receiver = v;
   }
 
   get #receivers(): Receiver<M>[] | undefined {
@@ -124,26 +161,28 @@ export class Mailbox<M> {
     this.#items.push(msg);
   }
 
-  /** Messages waiting. */
+  /** @internal Messages waiting. */
   get size(): number {
     return this.#items.length - this.#head;
   }
 
-  /** Messages dropped by the 'drop-oldest' policy so far. */
+  /** @internal Messages dropped by the 'drop-oldest' policy so far. */
   get dropped(): number {
     return this.#w?.dropped ?? 0;
   }
 
+  /** @internal */
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** What a receiver is given for a message it takes (a subclass may unwrap it). */
+  /** @internal What a receiver is given for a message it takes (a subclass may unwrap it). */
   protected opened(item: M): unknown {
     return item;
   }
 
   /**
+   * @internal
    * Enqueues msg, applying the overflow policy when full.
    * @throws RuntimeError ERR_MAILBOX_FULL ('fail'), ERR_ACTOR_EXITED (closed); SystemError ETIMEDOUT ('wait')
    */
@@ -163,7 +202,7 @@ export class Mailbox<M> {
     });
   }
 
-  /** Enqueues msg if there is room (or by dropping the oldest, with 'drop-oldest'); false otherwise. */
+  /** @internal Enqueues msg if there is room (or by dropping the oldest, with 'drop-oldest'); false otherwise. */
   tryPost(msg: M): boolean {
     if (this.#closed) return false;
     // Straight to a waiting receiver that wants it: every one waiting has found nothing it wants so far.
@@ -178,7 +217,7 @@ export class Mailbox<M> {
     return true;
   }
 
-  /** Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost). */
+  /** @internal Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost). */
   force(msg: M): boolean {
     if (this.#closed) return false;
     if (!this.#waiting() || !this.#handOff(msg)) this.#push(msg);
@@ -186,6 +225,7 @@ export class Mailbox<M> {
   }
 
   /**
+   * @internal
    * The oldest message (that `match` accepts), waiting for one up to timeoutMs; null once the mailbox is
    * closed and holds nothing that matches.
    * @throws SystemError ETIMEDOUT (unless nullOnTimeout)
@@ -194,7 +234,7 @@ export class Mailbox<M> {
     return this.#receive(opts.match, opts.timeoutMs, opts.nullOnTimeout === true, false) as Promise<M | null>;
   }
 
-  /** receive() as an async iterator's next(): { done: true } once closed. */
+  /** @internal receive() as an async iterator's next(): { done: true } once closed. */
   next(): Promise<IteratorResult<unknown>> {
     // NB: the hot path of every actor's `for await`: the oldest message, with nothing else to decide.
     if (this.#head < this.#items.length) return Promise.resolve({ done: false, value: this.opened(this.#take(this.#head)) });
@@ -202,6 +242,7 @@ export class Mailbox<M> {
   }
 
   /**
+   * @internal
    * Resolves once the mailbox is at most half full (or closed): a sender with many messages for it can
    * then hand over a run of them at once, rather than waiting for each slot.
    */
@@ -210,10 +251,10 @@ export class Mailbox<M> {
     return new Promise((res) => (this.#roomWaiters ??= []).push(res));
   }
 
-  /** Closes the mailbox: waiting receivers get null, senders ERR_ACTOR_EXITED; returns what was left. */
+  /** @internal Closes the mailbox: waiting receivers get null, senders ERR_ACTOR_EXITED; returns what was left. */
   close(): M[] {
     if (this.#closed) return [];
-    this.#closed = true;
+    this.#bits |= CLOSED;
     const left = this.#items.slice(this.#head);
     this.#items = NONE as M[];
     this.#head = 0;
@@ -354,6 +395,19 @@ export class Mailbox<M> {
     senders.splice(0, k);
     if (senders.length === 0) this.#senders = undefined;
   }
+}
+
+/** The limits opts asks for. @throws ERR_OUT_OF_RANGE, ERR_INVALID_ARG_VALUE */
+function limitsOf(opts: MailboxOptions): Limits {
+  const capacity = opts.capacity ?? 1024;
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw Object.assign(new RangeError(`The value of "capacity" is out of range. It must be an integer >= 1. Received ${capacity}`), { code: 'ERR_OUT_OF_RANGE' });
+  }
+  const overflow = opts.overflow ?? 'wait';
+  if (overflow !== 'wait' && overflow !== 'fail' && overflow !== 'drop-oldest') {
+    throw Object.assign(new TypeError(`The "overflow" option must be 'wait', 'fail' or 'drop-oldest'. Received ${String(overflow)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  return { capacity, overflow };
 }
 
 function exited(): RuntimeError {

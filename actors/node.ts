@@ -2,7 +2,8 @@
 import { AbortError, Controller, RuntimeError, SystemError, type Socket } from 'troupe';
 import { ASK_TIMEOUT_MS, AskTable } from './asks.js';
 import { PeerGens } from './peers.js';
-import { ActorContext, Cell, OpenAsks, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
+import { Cell, OpenAsks, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
+import { CellTable } from './cells.js';
 import { isDefinition, load, specOf, type ActorDefinition } from './define.js';
 import { K, Link, type Envelope, type LinkOwner } from './link.js';
 import type { MailboxOptions } from './mailbox.js';
@@ -44,7 +45,7 @@ function closeHandles(item: unknown): void {
 export class ActorNode implements RefHost, LinkOwner, CellHost {
   readonly thread: number;
   readonly gen: number;
-  readonly cells = new Map<number, Cell>();
+  readonly cells = new CellTable();
   readonly links = new Map<number, Link>();
   /** CALL handlers, by method. */
   readonly services = new Map<string, Service>();
@@ -99,17 +100,21 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   }
 
   // NB: the behaviour's own promise and one reaction on it, rather than a controller Task or an async
-  // frame around it: an idle actor is its cell, its behaviour's frame and that reaction. The behaviour
-  // starts on a microtask, after spawn has returned its ref.
+  // frame around it: an idle actor is its cell, its behaviour's frame and that reaction. The reaction has
+  // one handler for both outcomes (one function per actor, not two); that handler, once the behaviour is
+  // over, asks the promise (kept on the cell) which outcome it was. The behaviour starts on a microtask,
+  // after spawn has returned its ref.
   #run(cell: Cell, def: ActorDefinition<any, any>, init: unknown): void {
     queueMicrotask(() => {
-      let done: unknown;
+      let done: Promise<unknown>;
       try {
-        done = def.behavior(new ActorContext(cell), init);
+        done = Promise.resolve(def.behavior(cell, init));
       } catch (err) {
         return behaviourFailed.call(cell, err);
       }
-      Promise.resolve(done).then(behaviourReturned.bind(cell), behaviourFailed.bind(cell));
+      cell.done = done;
+      const over = behaviourOver.bind(cell);
+      done.then(over, over);
     });
   }
 
@@ -323,7 +328,7 @@ export class ActorNode implements RefHost, LinkOwner, CellHost {
   #postAsk(cell: Cell, ask: Special): void {
     const msg = ask.msg;
     if (cell.comlink !== undefined && typeof msg === 'object' && msg !== null && COMLINK in msg) {
-      (cell.openAsks ??= new OpenAsks()).add(ask);
+      (cell.openAsks ??= new OpenAsks()).add(ask, false);
       cell.comlink((msg as Record<string, unknown>)[COMLINK], ask);
       return;
     }
@@ -546,8 +551,15 @@ function threadGone(thread: number, cause?: unknown): RuntimeError {
   return new RuntimeError('ERR_THREAD_DIED', `thread ${thread} is gone`, cause !== undefined ? { cause } : undefined);
 }
 
-// The reaction to an actor's behaviour settling (bound to its cell: two bound functions are smaller than
-// two closures and their context, per idle actor).
+// The reaction to an actor's behaviour settling, bound to its cell (a bound function is smaller than a
+// closure and its context). It learns which way it settled from the promise itself: at exit, not per idle
+// actor, the two handlers that tell fulfilled from rejected.
+function behaviourOver(this: Cell): void {
+  const done = this.done!;
+  this.done = undefined;
+  done.then(behaviourReturned.bind(this), behaviourFailed.bind(this));
+}
+
 function behaviourReturned(this: Cell): void {
   const node = this.host as ActorNode;
   if (!this.exposed || this.exited) return node.retire(this, 'normal');
