@@ -3,12 +3,14 @@
     {
       "target_name": "troupe",
       "sources": [
+        "native/sys/busy_wait.cc",
         "native/sys/inotify.cc",
         "native/sys/poller.cc",
         "native/sys/socket.cc",
         "native/sys/signal.cc",
         "native/sys/tls.cc",
         "native/binding/addon.cc",
+        "native/binding/busy_wait.cc",
         "native/binding/notify.cc",
         "native/binding/poller.cc",
         "native/binding/socket.cc",

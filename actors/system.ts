@@ -1,7 +1,7 @@
 // The actor system, from the main thread: worker threads (each a node), placement, names, thread
 // supervision (death by EOF, hangs by a watchdog), comlink proxies, piscina offload, serving.
 import { availableParallelism } from 'node:os';
-import { AbortError, Controller, RuntimeError, Socket, thread as threads, type Thread } from 'troupe';
+import { AbortError, Controller, RuntimeError, Socket, busyWait, thread as threads, type Thread } from 'troupe';
 import type { Remote } from 'comlink';
 import type { Watcher } from './cell.js';
 import { isDefinition, load, specOf } from './define.js';
@@ -21,6 +21,12 @@ export interface SystemOptions {
   offload?: Record<string, unknown>;
   /** A worker whose controller has work but makes no progress for this long is hung and restarted. Default 5000. */
   watchdogMs?: number;
+  /**
+   * How long (µs) each of the system's threads, the main one included while the system runs, polls for
+   * work before it sleeps, when its waits have lately been that short (see busyWait in troupe). Default 50
+   * with more than one CPU available, 0 (off) with one.
+   */
+  busyWaitUs?: number;
 }
 
 /** One thread's figures in {@link ActorSystem.stats}. */
@@ -55,6 +61,8 @@ interface Slot {
   placedAt: number;
 }
 
+/** Default busy wait of a system's threads with more than one CPU (SystemOptions.busyWaitUs). */
+const DEFAULT_BUSY_WAIT_US = 50;
 const WORKER = new URL('./worker.js', import.meta.url);
 const EPOLLIN = 1;
 
@@ -79,12 +87,14 @@ export class ActorSystem {
   readonly #meter = new Meter();
   readonly #mainStats = new Float64Array(STAT.SIZE);
   readonly #watchdogMs: number;
+  readonly #busyWaitUs: number;
   #pool: { run(task: unknown, opts?: object): Promise<unknown>; destroy(): Promise<void> } | undefined;
   #closing: Promise<void> | undefined;
   #next = 0;
 
-  private constructor(watchdogMs: number) {
+  private constructor(watchdogMs: number, busyWaitUs: number) {
     this.#watchdogMs = watchdogMs;
+    this.#busyWaitUs = busyWaitUs;
     installExposer(this.#node);
     this.#node.spawner = (def, init, opts) => this.spawn(def, init, opts);
     this.#node.services.set('spawn', ([spec, init, opts]) => this.spawn(spec, init, opts as SpawnOptions));
@@ -100,9 +110,12 @@ export class ActorSystem {
     if (!Number.isInteger(n) || n < 0) throw Object.assign(new RangeError(`The "threads" option must be an integer >= 0. Received ${n}`), { code: 'ERR_OUT_OF_RANGE' });
     const watchdogMs = opts.watchdogMs ?? 5000;
     if (typeof watchdogMs !== 'number' || !(watchdogMs >= 20)) throw Object.assign(new RangeError(`The "watchdogMs" option must be >= 20. Received ${watchdogMs}`), { code: 'ERR_OUT_OF_RANGE' });
+    const busyWaitUs = opts.busyWaitUs ?? (availableParallelism() > 1 ? DEFAULT_BUSY_WAIT_US : 0);
+    if (typeof busyWaitUs !== 'number' || !(busyWaitUs >= 0 && busyWaitUs <= 10_000)) throw Object.assign(new RangeError(`The "busyWaitUs" option must be >= 0 and <= 10000. Received ${String(busyWaitUs)}`), { code: 'ERR_OUT_OF_RANGE' });
     if (ActorSystem.#live !== undefined) throw new RuntimeError('ERR_INVALID_STATE', 'an actor system already runs in this process');
-    const sys = new ActorSystem(watchdogMs);
+    const sys = new ActorSystem(watchdogMs, busyWaitUs);
     ActorSystem.#live = sys;
+    busyWait(busyWaitUs);
     try {
       if (opts.offload !== undefined) {
         const { Piscina } = await import('piscina');
@@ -142,6 +155,7 @@ export class ActorSystem {
       gen: slot.gen,
       stats: slot.stats.buffer as SharedArrayBuffer,
       beatMs: Math.max(5, Math.min(250, this.#watchdogMs / 4)),
+      busyWaitUs: this.#busyWaitUs,
       peers: peers.map(([t]) => [t, this.#slots[t]?.gen ?? 0]),
     };
     try {
@@ -394,6 +408,7 @@ export class ActorSystem {
       );
       await this.#pool?.destroy();
       this.#node.detach();
+      busyWait(0);
       if (ActorSystem.#live === this) ActorSystem.#live = undefined;
     })();
     return this.#closing;

@@ -1,6 +1,6 @@
 // An actor system's worker thread: a node on the thread's root controller, linked to every other thread,
 // beating a heartbeat into shared memory for the main thread's watchdog.
-import { Controller, type Socket } from 'troupe';
+import { Controller, busyWait, type Socket } from 'troupe';
 import { countProgressIn } from './cell.js';
 import { ActorNode } from './node.js';
 import { installExposer } from './proxy.js';
@@ -12,6 +12,8 @@ export interface WorkerBoot {
   /** Float64 slots, see STAT. */
   stats: SharedArrayBuffer;
   beatMs: number;
+  /** This thread's busy wait (SystemOptions.busyWaitUs). */
+  busyWaitUs: number;
   /** [thread, gen] of each peer socket that follows. */
   peers: [number, number][];
 }
@@ -53,6 +55,7 @@ export default async function actorWorker(chan: Socket, boot: WorkerBoot, ...pee
   countProgressIn(stats, STAT.BEAT);
   const root = Controller.root();
   stats[STAT.CTLFD] = root.pollfd();
+  busyWait(boot.busyWaitUs);
   let running = true;
   const ended = new Promise<void>((res) => {
     node.onLinkClosed = (link) => {

@@ -12,6 +12,7 @@ export type { Detached as DetachedSocket } from './socket/socket.js';
 export type { ConnectOptions, Format, ListenOptions, ReadOptions, SockAddr, SocketOptions, SocketType } from './socket/socket.js';
 export type { TlsInfo, TlsOptions, TlsVersion } from './socket/socket.js';
 export { Thread, thread } from './thread.js';
+export { busyWait } from './busy-wait.js';
 export type { ThreadEntry } from './thread.js';
 export { SignalListener, signal } from './signal.js';
 export { serve } from './serve.js';

@@ -158,6 +158,15 @@ export interface SignalCalls {
 // NB: merged into Addon here, apart from its declaration, so that additions of other modules do not collide.
 interface Addon extends SignalCalls {}
 
+/** Busy waiting on the calling thread's loop (native/binding/busy_wait.cc). */
+export interface BusyWaitCalls {
+  /** Sets the limit (µs, 0 = off; argument errors throw): 0, or -errno. */
+  busyWait(limitUs: number): number;
+}
+
+// NB: merged into Addon here, apart from its declaration, so that additions of other modules do not collide.
+interface Addon extends BusyWaitCalls {}
+
 /**
  * inotify calls, merged into the addon's type. Thin free functions like the socket calls:
  * a result >= 0 or -errno; only argument errors throw. The inotify fd is CLOEXEC|NONBLOCK; close it with

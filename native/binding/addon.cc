@@ -29,6 +29,7 @@ void on_env_cleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   for (PollerWrap* p : data->pollers) data->closing_handles += p->Teardown();
   for (WatchWrap* w : data->watches) data->closing_handles += w->Teardown();
   data->closing_handles += signal_teardown(data);
+  data->closing_handles += busy_wait_teardown(data);
   for (int fd : data->owned_fds) sys::close(fd);
   data->owned_fds.clear();
   handle_closed(data);
@@ -48,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_watch(env, exports, data);
   init_socket(env, exports);
   init_signal(env, exports);
+  init_busy_wait(env, exports);
   init_notify(env, exports);
   init_tls(env, exports);
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags, "fdFlags"));

@@ -11,6 +11,7 @@ namespace troupe::binding {
 class PollerWrap;
 class WatchWrap;
 struct SignalListener;
+struct BusyWaitLoop;
 
 // NB: one instance per Node environment (main thread or worker), held by env.SetInstanceData; no statics
 // hold Napi values. The async cleanup hook (addon.cc) closes every embedded poller before the env dies.
@@ -27,6 +28,8 @@ struct AddonData {
   std::unordered_set<int> owned_fds;
   // Signal listeners by their eventfd (signal.cc); the cleanup hook closes those left open.
   std::unordered_map<int, SignalListener*> signal_listeners;
+  // The loop's busy waiting (busy_wait.cc), once turned on.
+  BusyWaitLoop* busy_wait = nullptr;
 };
 
 AddonData* addon_data(Napi::Env env);
@@ -38,6 +41,9 @@ void init_socket(Napi::Env env, Napi::Object exports);
 // The signal calls (signal.cc), and their part of the env teardown: returns how many handles close later.
 void init_signal(Napi::Env env, Napi::Object exports);
 int signal_teardown(AddonData* data);
+// Busy waiting before the loop sleeps (busy_wait.cc), and its part of the env teardown (handles closing).
+void init_busy_wait(Napi::Env env, Napi::Object exports);
+int busy_wait_teardown(AddonData* data);
 // The inotify calls (notify.cc): stateless free functions and their constants.
 void init_notify(Napi::Env env, Napi::Object exports);
 // The TLS classes (tls.cc): TlsContext and TlsSession over OpenSSL.

@@ -90,6 +90,21 @@ describe('spawn and ask', () => {
   });
 });
 
+describe('busy waiting', () => {
+  it('asks go and come back with every thread busy waiting, and with it off', async () => {
+    for (const busyWaitUs of [10_000, 0]) {
+      system = await ActorSystem.start({ threads: 2, busyWaitUs });
+      const refs = await Promise.all([1, 2].map((thread) => system!.spawn(echo, undefined, { thread })));
+      // One at a time (each side waits briefly between them: the spins arm), then a burst.
+      for (let i = 0; i < 200; i++) expect(await refs[i % 2]!.ask(i)).toBe(i);
+      const many = await Promise.all(Array.from({ length: 500 }, (_, i) => refs[i % 2]!.ask(i)));
+      expect(many).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      await system.shutdown();
+      system = undefined;
+    }
+  });
+});
+
 describe('ordering and flow', () => {
   it('keeps FIFO per sender-receiver pair with many senders on several threads at once', async () => {
     const sys = await start(2);
@@ -261,6 +276,9 @@ describe('sockets and exits', () => {
     // Made at run time, not by the module's top level: another thread has no such definition.
     await expect(sys.spawn(defineLate(), undefined, { thread: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     await expect(ActorSystem.start({ threads: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    for (const busyWaitUs of [-1, 10_001, Number.NaN, '50']) {
+      await expect(ActorSystem.start({ threads: 0, busyWaitUs: busyWaitUs as never })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    }
     await expect(ActorSystem.start({ threads: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
     expect(() => defineActor(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });

@@ -16,6 +16,7 @@ const FLAG_CLOEXEC = 1;
 const FLAG_NONBLOCK = 2;
 const WORKER = new URL('../fixtures/native-worker.mjs', import.meta.url);
 const SIGNAL_WORKER = new URL('../fixtures/native-signal-worker.mjs', import.meta.url);
+const BUSY_WORKER = new URL('../fixtures/native-busy-worker.mjs', import.meta.url);
 const { SIGUSR2, SIGWINCH, SIGKILL } = constants.signals;
 const EINVAL = -constants.errno.EINVAL;
 
@@ -377,6 +378,44 @@ async function signals() {
   }
 }
 
+// Busy waiting: a uv_prepare and a uv_check on this loop, spinning over its epoll set; turned on and off,
+// bad limits refused, and a worker that ends with it on has its handles closed by the env cleanup hook.
+async function busy() {
+  const before = fds();
+  check(addon.busyWait(100) === 0 && addon.busyWait(100) === 0, 'busyWait on (twice: one pair of handles)');
+  // Short waits arm the spin: timers keep firing, and the unreferenced handles keep nothing alive.
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  const t0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  check(performance.now() - t0 < 5000, 'a timer fires while busy waiting');
+  for (const bad of [-1, 10_001, Number.NaN, Infinity]) {
+    let code;
+    try {
+      addon.busyWait(bad);
+    } catch (err) {
+      code = err.code;
+    }
+    check(code === 'ERR_OUT_OF_RANGE', `busyWait(${bad}) throws ERR_OUT_OF_RANGE`);
+  }
+  let code;
+  try {
+    addon.busyWait('5');
+  } catch (err) {
+    code = err.code;
+  }
+  check(code === 'ERR_INVALID_ARG_TYPE', 'busyWait wants a number');
+  check(addon.busyWait(0) === 0, 'busyWait off');
+  for (const mode of ['return', 'stay']) {
+    const w = new Worker(BUSY_WORKER, { workerData: { mode } });
+    const exited = new Promise((resolve) => w.once('exit', resolve));
+    const m = await new Promise((resolve) => w.once('message', resolve));
+    check(m.rc === 0, `${mode}: the worker busy waits`);
+    if (mode === 'stay') await w.terminate();
+    check((await exited) === (mode === 'stay' ? 1 : 0), `${mode}: the worker ends`);
+  }
+  await settled(before, 'busy');
+}
+
 // The inotify calls: a path string and the record buffers through the binding.
 function inotify() {
   const before = fds();
@@ -481,6 +520,7 @@ async function main() {
   await watched();
   sockets();
   await signals();
+  await busy();
   inotify();
   await tls();
   await workers();

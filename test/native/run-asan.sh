@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The native layer under sanitizers: poller_test.cc, socket_test.cc, signal_test.cc, inotify_test.cc and tls_test.cc with
+# The native layer under sanitizers: poller_test.cc, socket_test.cc, signal_test.cc, inotify_test.cc, tls_test.cc and busy_wait_test.cc with
 # ASan+UBSan, then the binding smoke test under valgrind.
 #
 # Usage: bash test/native/run-asan.sh   (npm run test:asan). Needs build/Release/troupe.node and dist/
@@ -28,6 +28,7 @@ sanitized socket_test           # sys/socket.h over loopback TCP, unix sockets a
 sanitized signal_test -lpthread # sys/signal.h: the latch, raise(3) and the disposition keeper
 sanitized inotify_test          # sys/inotify.h: the record parser and a live inotify fd
 sanitized tls_test              # sys/tls.h over socketpairs
+sanitized busy_wait_test -lpthread # sys/busy_wait.h: the policy and the spin over an epoll set
 
 # ---- 2. the binding, from Node, under valgrind memcheck ---------------------------------------------------
 for f in build/Release/troupe.node dist/runtime/native.js; do
