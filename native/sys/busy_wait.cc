@@ -1,5 +1,6 @@
 #include "busy_wait.h"
 
+#include <sched.h>
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -27,11 +28,7 @@ bool spin_until_ready(int epfd, int64_t budget_ns) {
     int n = epoll_wait(epfd, &ev, 1, 0);
     if (n > 0) return true;
     if (n < 0 || monotonic_ns() >= end) return false;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
+    sched_yield();
   }
 }
 
