@@ -45,6 +45,11 @@ export class OpenAsks {
   delete(t: AskToken): boolean {
     if (t === this.current) this.current = undefined;
     const a = this.#a;
+    // NB: most often the one opened last (an actor answering as it goes): no search.
+    if (a.length > 0 && a[a.length - 1] === t) {
+      a.pop();
+      return true;
+    }
     const i = a.lastIndexOf(t);
     if (i < 0) return false;
     const last = a.pop()!;

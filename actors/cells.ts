@@ -26,13 +26,22 @@ interface Chunk {
 export class CellTable {
   readonly #chunks = new Map<number, Chunk>();
   #size = 0;
+  // NB: the chunk found last: messages tend to go to the same actors, and this skips the Map lookup.
+  #lastKey = Number.NaN; // none (NaN equals no key)
+  #last: Chunk | undefined;
 
   get size(): number {
     return this.#size;
   }
 
   get(serial: number): Cell | undefined {
-    return this.#chunks.get(chunkOf(serial))?.slots[serial & MASK];
+    const key = chunkOf(serial);
+    if (key === this.#lastKey) return this.#last!.slots[serial & MASK];
+    const c = this.#chunks.get(key);
+    if (c === undefined) return undefined;
+    this.#lastKey = key;
+    this.#last = c;
+    return c.slots[serial & MASK];
   }
 
   set(serial: number, cell: Cell): void {
@@ -53,7 +62,13 @@ export class CellTable {
     if (c === undefined || c.slots[serial & MASK] === undefined) return false;
     c.slots[serial & MASK] = undefined;
     this.#size--;
-    if (--c.live === 0) this.#chunks.delete(chunkOf(serial));
+    if (--c.live === 0) {
+      this.#chunks.delete(chunkOf(serial));
+      if (c === this.#last) {
+        this.#lastKey = Number.NaN;
+        this.#last = undefined;
+      }
+    }
     return true;
   }
 

@@ -18,11 +18,14 @@ export interface NativePoller {
 }
 
 /**
- * A uv_poll on one fd in this thread's libuv loop: onReady(events) with a mask of WATCH_READ and
- * WATCH_WRITE, or -errno. start(0) stops it; close() before the fd is closed.
+ * A uv_poll on one fd in this thread's libuv loop: onReady(events, got?) with a mask of WATCH_READ and
+ * WATCH_WRITE, or -errno. start(0) stops it; close() before the fd is closed. After setReader(buf,
+ * fdsOut), a readable fd is read (recvmsg, as recvFds) before onReady runs, and `got` is what that read
+ * returned; the watch keeps buf and fdsOut alive.
  */
 export interface NativeWatch {
   start(events: number): number;
+  setReader(buf: Buffer, fdsOut: Int32Array): number;
   close(): void;
 }
 

@@ -2,7 +2,7 @@
 // stream order. The transport troupe/actors frames its messages on.
 import { EPOLLIN, EPOLLOUT, WATCH_READ, WATCH_WRITE, addon, type NativeWatch } from './native.js';
 import { Controller, cancelFd } from './controller.js';
-import { RuntimeError, SystemError, invalidArgType } from './errors.js';
+import { RuntimeError, SystemError, check, invalidArgType } from './errors.js';
 import { Socket } from './socket/socket.js';
 
 /** What a {@link Wire} reports to its owner. */
@@ -55,6 +55,7 @@ export class Wire {
   readonly #watch: NativeWatch | undefined;
   #mask = 0;
   #rbuf: Buffer | undefined;
+  #fdsRead: Int32Array = FDS_OUT;
   // The peer closed its end: writes are dropped, reading goes on to the EOF that ends the wire.
   #peerGone = false;
 
@@ -72,9 +73,13 @@ export class Wire {
     this.#sink = sink;
     if (controller === Controller.root()) {
       this.#rbuf = Buffer.allocUnsafe(READ_SIZE);
+      // NB: its own descriptor array, not the shared FDS_OUT: the watch's callback reads into both.
+      this.#fdsRead = new Int32Array(FDS_OUT.length);
       try {
         this.#watch = new addon.Watch(this.#fd, this.#onReady);
+        check(this.#watch.setReader(this.#rbuf, this.#fdsRead), 'uv_poll');
       } catch (err) {
+        this.#watch?.close();
         addon.close(this.#fd);
         throw err;
       }
@@ -186,8 +191,11 @@ export class Wire {
     if (rc < 0) this.close(new SystemError(rc, 'uv_poll_start'));
   }
 
-  /** The watch's callback: reads what is there, sends what the kernel now takes. */
-  readonly #onReady = (events: number): void => {
+  /**
+   * The watch's callback: reads what is there, sends what the kernel now takes. When readable, the watch
+   * has already made the first read: `got` is what it returned (bytes, 0 at EOF, or -errno).
+   */
+  readonly #onReady = (events: number, got?: number): void => {
     if (this.#closed) return;
     try {
       if (events < 0) {
@@ -197,24 +205,31 @@ export class Wire {
         if (!this.#closed) throw new SystemError(events, 'uv_poll');
         return;
       }
+      // NB: what the watch read (bytes, descriptors) is handed on first, whatever else happens.
+      if (got !== undefined) this.#readNow(false, got);
       if ((events & WATCH_WRITE) !== 0) this.#drainNow();
-      if ((events & WATCH_READ) !== 0 && !this.#closed && !this.#paused) this.#readNow();
+      if (got === undefined && (events & WATCH_READ) !== 0 && !this.#closed && !this.#paused) this.#readNow();
     } catch (err) {
       // A failing sink (a corrupt frame): the wire ends, the thread lives on.
       this.close(err);
     }
   };
 
-  /** Reads until the socket is empty (a short read), or with `toEnd` until it says EAGAIN, EOF or an error. */
-  #readNow(toEnd = false): void {
+  /**
+   * Reads until the socket is empty (a short read), or with `toEnd` until it says EAGAIN, EOF or an error.
+   * `got`: the first read's result, when the watch made it.
+   */
+  #readNow(toEnd = false, got?: number): void {
     const buf = this.#rbuf!;
+    const fdsOut = this.#fdsRead;
     for (;;) {
-      const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
+      const n = got ?? addon.recvFds(this.#fd, buf, 0, buf.length, fdsOut);
+      got = undefined;
       if (n > 0) {
-        const count = this.#taken();
+        const count = this.#taken(fdsOut);
         this.#sink.data(this.#chunk(buf, n));
         // A short read emptied the socket: libuv reports it again when there is more.
-        if (this.#closed || (!toEnd && (this.#paused || (n < buf.length && count < FDS_OUT.length - 1)))) return;
+        if (this.#closed || (!toEnd && (this.#paused || (n < buf.length && count < fdsOut.length - 1)))) return;
       } else if (n === 0) {
         return this.close();
       } else if (n === EAGAIN) {
@@ -232,13 +247,13 @@ export class Wire {
     return this.#sink.borrows === true ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
   }
 
-  /** Takes ownership of the descriptors that came with a read; how many there were. */
-  #taken(): number {
-    const count = FDS_OUT[0]!;
+  /** Takes ownership of the descriptors that came with a read (in fdsOut); how many there were. */
+  #taken(fdsOut: Int32Array): number {
+    const count = fdsOut[0]!;
     // The thread owns what arrived until someone takes it.
     for (let k = 1; k <= count; k++) {
-      addon.own(FDS_OUT[k]!);
-      this.#fdsIn.push(FDS_OUT[k]!);
+      addon.own(fdsOut[k]!);
+      this.#fdsIn.push(fdsOut[k]!);
     }
     return count;
   }
@@ -321,7 +336,7 @@ export class Wire {
         }
         const n = addon.recvFds(this.#fd, buf, 0, buf.length, FDS_OUT);
         if (n > 0) {
-          const count = this.#taken();
+          const count = this.#taken(FDS_OUT);
           // NB: a copy unless the sink borrows: what the sink keeps must survive the next read.
           this.#sink.data(this.#chunk(buf, n));
           // A short read emptied the socket: wait for more rather than ask the kernel to say EAGAIN.

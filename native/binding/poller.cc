@@ -50,7 +50,7 @@ bool PollerWrap::CloseEmbed(bool on_teardown) {
 
 void PollerWrap::OnReadable(uv_poll_t* handle, int status, int) {
   (void)status;  // errors (EBADF after a close) also mean "step now": the step sees the closed state
-  static_cast<UvPollJs*>(handle->data)->Call(nullptr);
+  static_cast<UvPollJs*>(handle->data)->Call(nullptr, 0);
 }
 
 Napi::Value PollerWrap::Open(const Napi::CallbackInfo& info) {

@@ -33,12 +33,12 @@ void UvPollJs::Close(UvPollJs* h, AddonData* teardown) {
   });
 }
 
-void UvPollJs::Call(const int32_t* arg) {
+void UvPollJs::Call(const int32_t* args, size_t argc) {
   Napi::Env e(env);
   Napi::HandleScope scope(e);
-  napi_value argv[1];
-  size_t argc = 0;
-  if (arg != nullptr) napi_create_int32(env, *arg, &argv[argc++]);
+  napi_value argv[2];
+  if (argc > 2) argc = 2;
+  for (size_t i = 0; i < argc; i++) napi_create_int32(env, args[i], &argv[i]);
   napi_value result;
   napi_status s = napi_make_callback(env, nullptr, receiver.Value(), callback.Value(), argc, argv, &result);
   if (s == napi_pending_exception) {

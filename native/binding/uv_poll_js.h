@@ -16,6 +16,13 @@ struct UvPollJs {
   Napi::FunctionReference callback;
   Napi::ObjectReference receiver;
   AddonData* teardown = nullptr;  // set when closing at env teardown
+  // A Watch's read-ahead (Watch.setReader): where its callback reads what arrived before calling JS.
+  Napi::Reference<Napi::Uint8Array> rbuf_ref;
+  Napi::Reference<Napi::Int32Array> rfds_ref;
+  uint8_t* rbuf = nullptr;
+  size_t rlen = 0;
+  int32_t* rfds = nullptr;  // [count, fd...]
+  size_t rfds_room = 0;
 
   // Initialises a poll of fd on env's loop that will call `callback` with `receiver` as this; nullptr and
   // *rc (a libuv error) on failure. NB: the handle holds its JS object until closed.
@@ -25,10 +32,10 @@ struct UvPollJs {
   // frees the handle once libuv is done; with `teardown`, counts it down there (handle_closed).
   static void Close(UvPollJs* h, AddonData* teardown);
 
-  // Calls the JS callback (with one int argument when `arg` is given), as libuv callbacks into Node do:
+  // Calls the JS callback with argc int arguments (at most 2), as libuv callbacks into Node do:
   // MakeCallback runs microtasks and process.nextTick when it returns; what it throws becomes an uncaught
   // exception. NB: called from libuv, outside any handle scope: it opens its own.
-  void Call(const int32_t* arg);
+  void Call(const int32_t* args, size_t argc);
 };
 
 }  // namespace troupe::binding

@@ -2,6 +2,9 @@
 #include "watch.h"
 
 #include "args.h"
+#include "../sys/socket.h"
+
+#include <algorithm>
 
 #include <errno.h>
 
@@ -11,6 +14,7 @@ Napi::Function WatchWrap::Define(Napi::Env env) {
   return DefineClass(env, "Watch",
                      {
                          InstanceMethod<&WatchWrap::Start>("start"),
+                         InstanceMethod<&WatchWrap::SetReader>("setReader"),
                          InstanceMethod<&WatchWrap::Close>("close"),
                      });
 }
@@ -62,8 +66,48 @@ bool WatchWrap::CloseHandle(bool on_teardown) {
 }
 
 void WatchWrap::OnReady(uv_poll_t* poll, int status, int events) {
-  int32_t arg = status < 0 ? status : events;
-  static_cast<UvPollJs*>(poll->data)->Call(&arg);
+  auto* h = static_cast<UvPollJs*>(poll->data);
+  int32_t args[2] = {status < 0 ? status : events, 0};
+  size_t argc = 1;
+  // NB: with a reader set, one recvmsg here, before JS runs: the callback gets the bytes (or -errno)
+  // without a call back into the binding for them.
+  uv_os_fd_t fd = -1;
+  if (status >= 0 && (events & UV_READABLE) != 0 && h->rbuf != nullptr && uv_fileno(reinterpret_cast<uv_handle_t*>(poll), &fd) == 0) {
+    int nfds = 0;
+    // SAFETY: the received fds go straight into rfds[1 ..]; the JS side owns them from here.
+    ssize_t n = sys::recv_fds(fd, h->rbuf, h->rlen, h->rfds + 1, static_cast<int>(h->rfds_room), &nfds);
+    h->rfds[0] = nfds;
+    args[1] = static_cast<int32_t>(n);
+    argc = 2;
+  }
+  h->Call(args, argc);
+}
+
+// setReader(buf, fdsOut): from now on the callback reads into buf (and fdsOut: [count, fd...]) when the fd
+// is readable, and is called with (events, bytes or -errno). The watch keeps both alive.
+Napi::Value WatchWrap::SetReader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!is_typed(info[0], napi_uint8_array)) {
+    throw_arg_error(env, false, "The \"buf\" argument must be an instance of Uint8Array");
+    return env.Undefined();
+  }
+  auto buf = info[0].As<Napi::Uint8Array>();
+  if (buf.ByteLength() == 0 || buf.ByteLength() > INT32_MAX) {
+    throw_arg_error(env, true, "The length of \"buf\" is out of range. It must be > 0 and < 2 GiB");
+    return env.Undefined();
+  }
+  Args a(info);
+  Napi::Int32Array out = a.Int32s(1, "fdsOut", 2);
+  ARGS_OR_RETURN(a);
+  if (handle_ == nullptr) return Napi::Number::New(env, -EBADF);
+  Bytes b{buf.Data(), buf.ByteLength()};
+  handle_->rbuf_ref = Napi::Persistent(buf);
+  handle_->rfds_ref = Napi::Persistent(out);
+  handle_->rbuf = b.data;
+  handle_->rlen = b.len;
+  handle_->rfds = out.Data();
+  handle_->rfds_room = std::min(out.ElementLength() - 1, static_cast<size_t>(sys::kMaxSendFds));
+  return Napi::Number::New(env, 0);
 }
 
 // start(events): 0 stops, else a mask of 1 (readable) and 2 (writable). 0 or -errno.

@@ -13,7 +13,8 @@ namespace troupe::binding {
 class WatchWrap : public Napi::ObjectWrap<WatchWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // new Watch(fd, onReady(events)): events is a mask of 1 (readable) and 2 (writable), or -errno.
+  // new Watch(fd, onReady(events, read?)): events is a mask of 1 (readable) and 2 (writable), or -errno;
+  // with a reader set (setReader), `read` is what the callback's own recvmsg returned when readable.
   explicit WatchWrap(const Napi::CallbackInfo& info);
   ~WatchWrap() override;
 
@@ -22,6 +23,7 @@ class WatchWrap : public Napi::ObjectWrap<WatchWrap> {
 
  private:
   Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value SetReader(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Stops and closes the uv handle (if any). `on_teardown` routes the close callback to handle_closed.

@@ -68,4 +68,21 @@ describe('CellTable', () => {
     expect(t.get(big)).toBeUndefined();
     expect(t.get(low)).toBeDefined();
   });
+
+  it('a chunk found last and then emptied is not found again, and its serials can come back', () => {
+    const t = new CellTable();
+    expect(t.get(-1)).toBeUndefined(); // nothing found yet, nothing cached
+    const a = cellFor(5);
+    t.set(5, a);
+    expect(t.get(5)).toBe(a); // its chunk is the one found last
+    expect(t.get(6)).toBeUndefined();
+    t.delete(5); // the chunk empties and goes
+    expect(t.get(5)).toBeUndefined();
+    const b = cellFor(5);
+    t.set(5, b);
+    expect(t.get(5)).toBe(b);
+    t.set(300, cellFor(300));
+    expect(t.get(300)).toBeDefined(); // another chunk found last
+    expect(t.get(5)).toBe(b);
+  });
 });

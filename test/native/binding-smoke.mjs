@@ -304,6 +304,7 @@ async function watched() {
   check(x.start(2) === 0, 'watch: start writable');
   await closedNow;
   check(x.start(1) === EBADF, 'watch: closed in its own callback');
+  await readAhead();
   w.close();
   w.close();
   check(addon.close(a) === 0 && addon.close(b) === 0, 'watch: close the pair');
@@ -339,6 +340,51 @@ function sockets() {
   check(addon.close(a) === 0 && addon.close(b) === 0, 'close the pair');
   const after = fds();
   check(after.size === before.size, 'no fd left behind by the socket calls');
+}
+
+// A watch with a reader: its callback reads (bytes and descriptors) before JS runs, into buffers it keeps.
+async function readAhead() {
+  const C = addon.constants;
+  const pair = new Int32Array(2);
+  check(addon.socketpair(C.SOCK_STREAM, pair) === 0, 'reader: socketpair');
+  const [a, b] = pair;
+  const got = [];
+  let woke;
+  const w = new addon.Watch(b, (events, n) => {
+    got.push([events, n]);
+    woke?.();
+  });
+  let code;
+  for (const [buf, out, want] of [[new Uint8Array(0), new Int32Array(4), 'ERR_OUT_OF_RANGE'], ['x', new Int32Array(4), 'ERR_INVALID_ARG_TYPE'], [Buffer.alloc(8), new Int32Array(1), 'ERR_OUT_OF_RANGE']]) {
+    code = undefined;
+    try {
+      w.setReader(buf, out);
+    } catch (err) {
+      code = err.code;
+    }
+    check(code === want, `reader: bad arguments throw ${want} (${code})`);
+  }
+  // NB: made here and dropped: the watch alone keeps them alive (a GC in between must not free them).
+  const rbuf = Buffer.alloc(16);
+  const fdsOut = new Int32Array(4);
+  check(w.setReader(rbuf, fdsOut) === 0, 'reader: set');
+  globalThis.gc?.();
+  const sent = new Int32Array(2);
+  check(addon.socketpair(C.SOCK_STREAM, sent) === 0, 'reader: a pair to send');
+  let ready = new Promise((resolve) => (woke = resolve));
+  check(w.start(1) === 0, 'reader: start readable');
+  check(addon.sendFds(a, Buffer.from('hello'), 0, 5, Int32Array.of(sent[0])) === 5, 'reader: send bytes and an fd');
+  await ready;
+  check(got[0][0] === 1 && got[0][1] === 5 && rbuf.toString('utf8', 0, 5) === 'hello', `reader: read before the callback (${got[0]})`);
+  check(fdsOut[0] === 1 && fdsOut[1] >= 0 && addon.fdFlags(fdsOut[1]) === (FLAG_CLOEXEC | FLAG_NONBLOCK), 'reader: the fd came, CLOEXEC|NONBLOCK');
+  check(addon.close(fdsOut[1]) === 0, 'reader: close the fd received');
+  ready = new Promise((resolve) => (woke = resolve));
+  check(addon.close(a) === 0, 'reader: the peer closes');
+  await ready;
+  check(got.at(-1)[1] === 0, `reader: EOF read as 0 (${got.at(-1)})`);
+  w.close();
+  check(w.setReader(rbuf, fdsOut) === EBADF, 'reader: EBADF once closed');
+  check(addon.close(b) === 0 && addon.close(sent[0]) === 0 && addon.close(sent[1]) === 0, 'reader: close the rest');
 }
 
 // Signal listeners: uv_signal handles on this loop waking an eventfd; closed by hand, and at a worker's exit.
