@@ -209,27 +209,35 @@ export class FrameDecoder {
   }
 
   /**
-   * Adds bytes and hands every frame now complete to `sink`, in order. chunk is only read during the call
-   * (decoded values are copies; an incomplete frame's bytes are copied to wait for the rest).
+   * Adds the first `length` bytes of chunk and hands every frame now complete to `sink`, in order. chunk is
+   * only read during the call (decoded values are copies; an incomplete frame's bytes are copied to wait
+   * for the rest).
    * @throws RuntimeError ERR_INVALID_FRAME; what the sink throws
    */
-  decode(chunk: Uint8Array, sink: FrameSink): void {
-    const buf = this.#buf.length > 0 ? Buffer.concat([this.#buf, chunk]) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  decode(chunk: Uint8Array, sink: FrameSink, length = chunk.length): void {
+    let buf: Buffer;
+    let limit = length;
+    if (this.#buf.length > 0) {
+      buf = Buffer.concat([this.#buf, chunk.subarray(0, length)]);
+      limit = buf.length;
+    } else {
+      buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    }
     this.#buf = EMPTY;
     let at = 0;
     try {
-      while (buf.length - at >= LEN) {
+      while (limit - at >= LEN) {
         const len = getU32(buf, at);
         if (len > MAX_FRAME) throw invalid(`frame length ${len} exceeds the limit of ${MAX_FRAME}`);
         if (len === 0) throw invalid('an empty frame');
         const end = at + LEN + len;
-        if (end > buf.length) break;
+        if (end > limit) break;
         const p = at + LEN;
         at = end; // NB: before the sink runs: what it throws must not make this frame decode twice
         this.#one(buf, p, end, sink);
       }
     } finally {
-      if (at < buf.length) this.#buf = Buffer.from(buf.subarray(at));
+      if (at < limit) this.#buf = Buffer.from(buf.subarray(at, limit));
     }
   }
 

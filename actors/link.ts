@@ -91,11 +91,11 @@ export class Link {
     };
     this.#wire = new Wire(sock, {
       borrows: true, // the decoder copies what it keeps
-      data: (chunk) => {
-        this.#dec.decode(chunk, this.#in);
+      data: (chunk, length) => {
+        this.#dec.decode(chunk, this.#in, length);
         if (this.#stalled === null) return;
         // NB: bounded by count and by bytes: a thousand large messages are as much as the mailbox's worth.
-        this.#stalledBytes += chunk.length;
+        this.#stalledBytes += length;
         if (this.#stalled.length >= STALL_MAX || this.#stalledBytes >= STALL_BYTES) this.#wire.pause();
       },
       closed: (err) => {

@@ -7,13 +7,16 @@ import { Socket } from './socket/socket.js';
 
 /** What a {@link Wire} reports to its owner. */
 export interface WireSink {
-  /** Bytes in stream order; descriptors that came with them are ready for takeFd(). */
-  data(chunk: Buffer): void;
+  /**
+   * Bytes in stream order: the first `length` bytes of chunk (all of it, unless the sink borrows);
+   * descriptors that came with them are ready for takeFd().
+   */
+  data(chunk: Buffer, length: number): void;
   /** The wire ended: the peer closed (no error), close() was called, or the error that ended it. */
   closed(err?: unknown): void;
   /**
-   * The sink is done with each chunk when data() returns (it copies what it keeps): the wire may then hand
-   * it a view of its own read buffer instead of a copy. Default false.
+   * The sink is done with each chunk when data() returns (it copies what it keeps): the wire may then lend
+   * it its own read buffer, with the count of bytes read, instead of a copy. Default false.
    */
   readonly borrows?: boolean;
 }
@@ -227,7 +230,8 @@ export class Wire {
       got = undefined;
       if (n > 0) {
         const count = this.#taken(fdsOut);
-        this.#sink.data(this.#chunk(buf, n));
+        if (this.#sink.borrows === true) this.#sink.data(buf, n);
+        else this.#sink.data(Buffer.from(buf.subarray(0, n)), n);
         // A short read emptied the socket: libuv reports it again when there is more.
         if (this.#closed || (!toEnd && (this.#paused || (n < buf.length && count < fdsOut.length - 1)))) return;
       } else if (n === 0) {
@@ -240,11 +244,6 @@ export class Wire {
         return this.close(new SystemError(n, 'recvmsg'));
       }
     }
-  }
-
-  /** What the sink is given of a read: a view when it only borrows chunks, else a copy it may keep. */
-  #chunk(buf: Buffer, n: number): Buffer {
-    return this.#sink.borrows === true ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
   }
 
   /** Takes ownership of the descriptors that came with a read (in fdsOut); how many there were. */
@@ -338,7 +337,8 @@ export class Wire {
         if (n > 0) {
           const count = this.#taken(FDS_OUT);
           // NB: a copy unless the sink borrows: what the sink keeps must survive the next read.
-          this.#sink.data(this.#chunk(buf, n));
+          if (this.#sink.borrows === true) this.#sink.data(buf, n);
+          else this.#sink.data(Buffer.from(buf.subarray(0, n)), n);
           // A short read emptied the socket: wait for more rather than ask the kernel to say EAGAIN.
           if (n < buf.length && count < FDS_OUT.length - 1 && !this.#closed && !this.#paused) await this.#ctl.waitFd(this.#fd, EPOLLIN);
         } else if (n === 0 || n === ECONNRESET) {

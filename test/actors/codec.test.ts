@@ -98,6 +98,27 @@ describe('frame codec', () => {
     expect(env[3]).toEqual(payload);
   });
 
+  it('reads only the first length bytes of a lent buffer, whatever follows them, cut anywhere', () => {
+    const e = new FrameEncoder();
+    for (let i = 0; i < 5; i++) e.appendSend(1, 0, { i, s: 'x'.repeat(i * 40) });
+    let bytes!: Buffer;
+    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const d = new FrameDecoder();
+      const out: unknown[] = [];
+      const sink = { send: (_s: number, _g: number, m: unknown) => out.push(m), ask: () => {}, reply: () => {}, envelope: () => {} };
+      // A reader's buffer: the bytes read, then garbage left from earlier reads (a frame length of 0xff..).
+      const lent = Buffer.alloc(bytes.length + 64, 0xff);
+      bytes.copy(lent, 0, 0, cut);
+      d.decode(lent, sink, cut);
+      lent.fill(0xff);
+      bytes.copy(lent, 0, cut);
+      d.decode(lent, sink, bytes.length - cut);
+      expect(out).toEqual(Array.from({ length: 5 }, (_, i) => ({ i, s: 'x'.repeat(i * 40) })));
+      expect(d.pending).toBe(0);
+    }
+  });
+
   it('refuses a message past the frame limit at the sender, with the batch unchanged', () => {
     const e = new FrameEncoder();
     e.appendSend(1, 0, 'before');
