@@ -188,7 +188,7 @@ export class Mailbox<M> {
    */
   post(msg: M, timeoutMs?: number): Promise<void> {
     if (this.tryPost(msg)) return RESOLVED;
-    if (this.#closed) return Promise.reject(exited());
+    if ((this.#bits & CLOSED) !== 0) return Promise.reject(exited());
     if (this.overflow === 'fail') return Promise.reject(new RuntimeError('ERR_MAILBOX_FULL', `mailbox full (${this.capacity} messages)`));
     return new Promise<void>((resolve, reject) => {
       const s: Sender<M> = { msg, resolve, reject, timer: undefined };
@@ -204,11 +204,11 @@ export class Mailbox<M> {
 
   /** @internal Enqueues msg if there is room (or by dropping the oldest, with 'drop-oldest'); false otherwise. */
   tryPost(msg: M): boolean {
-    if (this.#closed) return false;
+    if ((this.#bits & CLOSED) !== 0) return false;
     // Straight to a waiting receiver that wants it: every one waiting has found nothing it wants so far.
     if (this.#waiting() && this.#handOff(msg)) return true;
-    if (this.size >= this.capacity || (this.#senders !== undefined && this.#senders.length > 0)) {
-      if (this.overflow !== 'drop-oldest') return false;
+    if (this.size >= this.#limits.capacity || (this.#senders !== undefined && this.#senders.length > 0)) {
+      if (this.#limits.overflow !== 'drop-oldest') return false;
       this.#items[this.#head] = undefined as M;
       this.#head++;
       (this.#w ??= new Waits()).dropped++;
@@ -219,7 +219,7 @@ export class Mailbox<M> {
 
   /** @internal Puts msg in whatever the capacity (system messages: exits, monitors' notices must not be lost). */
   force(msg: M): boolean {
-    if (this.#closed) return false;
+    if ((this.#bits & CLOSED) !== 0) return false;
     if (!this.#waiting() || !this.#handOff(msg)) this.#push(msg);
     return true;
   }
@@ -247,13 +247,13 @@ export class Mailbox<M> {
    * then hand over a run of them at once, rather than waiting for each slot.
    */
   room(): Promise<void> {
-    if (this.#closed || this.size <= this.capacity >> 1) return RESOLVED;
+    if ((this.#bits & CLOSED) !== 0 || this.size <= this.#limits.capacity >> 1) return RESOLVED;
     return new Promise((res) => (this.#roomWaiters ??= []).push(res));
   }
 
   /** @internal Closes the mailbox: waiting receivers get null, senders ERR_ACTOR_EXITED; returns what was left. */
   close(): M[] {
-    if (this.#closed) return [];
+    if ((this.#bits & CLOSED) !== 0) return [];
     this.#bits |= CLOSED;
     const left = this.#items.slice(this.#head);
     this.#items = NONE as M[];
@@ -286,7 +286,7 @@ export class Mailbox<M> {
       const v = this.opened(this.#take(k));
       return Promise.resolve(iter ? { done: false, value: v } : v);
     }
-    if (this.#closed) return Promise.resolve(iter ? { done: true, value: undefined } : null);
+    if ((this.#bits & CLOSED) !== 0) return Promise.resolve(iter ? { done: true, value: undefined } : null);
     if (match === undefined && timeoutMs === undefined && !this.#waiting()) {
       const p = new Promise(takeResolve);
       this.#wake = taken;
@@ -309,7 +309,7 @@ export class Mailbox<M> {
   }
 
   #waiting(): boolean {
-    return this.#wake !== undefined || this.#receiver !== undefined;
+    return this.#wake !== undefined || this.#w?.receiver !== undefined;
   }
 
   #handOff(msg: M): boolean {
@@ -317,7 +317,7 @@ export class Mailbox<M> {
     if (wake !== undefined) {
       this.#wake = undefined;
       const v = this.opened(msg);
-      wake(this.#wakeIter ? { done: false, value: v } : v);
+      wake((this.#bits & WAKE_ITER) !== 0 ? { done: false, value: v } : v);
       return true;
     }
     let r = this.#receiver!;
@@ -371,7 +371,7 @@ export class Mailbox<M> {
     }
     // NB: room is given at half empty, not per slot: a sender blocked on a full mailbox then goes on with
     // a run of sends that fit, instead of waiting again for every message (as a stream's 'drain').
-    if (this.size <= this.capacity >> 1) {
+    if (this.size <= this.#limits.capacity >> 1) {
       if (this.#roomWaiters !== undefined) {
         const rooms = this.#roomWaiters;
         this.#roomWaiters = undefined;
@@ -386,7 +386,7 @@ export class Mailbox<M> {
   #admit(): void {
     const senders = this.#senders!;
     let k = 0;
-    while (k < senders.length && this.size < this.capacity) {
+    while (k < senders.length && this.size < this.#limits.capacity) {
       const s = senders[k++]!;
       if (s.timer !== undefined) clearTimeout(s.timer);
       if (!this.#waiting() || !this.#handOff(s.msg)) this.#push(s.msg);
