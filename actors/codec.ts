@@ -99,14 +99,15 @@ export class FrameEncoder {
   }
 
   /**
-   * Hands the batch to `write`, which returns true when it is done with the bytes (they may be reused) and
-   * false when it keeps them (the encoder starts a new buffer).
+   * Hands the batch to `write`: the first `length` bytes of `buf` (the encoder's buffer, lent). write
+   * returns true when it is done with them (they may be reused) and false when it keeps them (the encoder
+   * starts a new buffer).
    */
-  flush(write: (batch: Buffer) => boolean): void {
-    if (this.#len === 0) return;
-    const batch = this.#batch.subarray(0, this.#len);
+  flush(write: (buf: Buffer, length: number) => boolean): void {
+    const len = this.#len;
+    if (len === 0) return;
     this.#len = 0;
-    if (!write(batch)) this.#batch = Buffer.allocUnsafe(this.#batch.length);
+    if (!write(this.#batch, len)) this.#batch = Buffer.allocUnsafe(this.#batch.length);
   }
 
   #frame(kind: F, a: number, b: number, c: number, value: unknown): void {

@@ -102,13 +102,19 @@ export class Wire {
   }
 
   /**
-   * Sends buf, with `fds` riding on its first byte; the wire owns those descriptors from here and closes
-   * them once sent. Never blocks: what the kernel does not take now goes out when the socket is writable.
-   * Returns true when the kernel took all of buf at once (the caller may reuse it); false when the wire
-   * keeps it until sent.
-   * @throws RuntimeError ERR_HANDLE_CLOSED once the wire has ended (the descriptors are closed).
+   * Sends the first `length` bytes of buf (default all), with `fds` riding on the first byte; the wire
+   * owns those descriptors from here and closes them once sent. Never blocks: what the kernel does not take
+   * now goes out when the socket is writable. Returns true when the kernel took it all at once (the caller
+   * may reuse buf); false when the wire keeps buf until sent.
+   * @throws RuntimeError ERR_HANDLE_CLOSED once the wire has ended (the descriptors are closed);
+   *   RangeError ERR_OUT_OF_RANGE for a length outside 0..buf.length (nothing sent, fds not taken).
    */
-  write(buf: Buffer, fds: readonly number[] = []): boolean {
+  write(buf: Buffer, fds: readonly number[] = [], length: number = buf.length): boolean {
+    if (length !== buf.length) {
+      if (!Number.isInteger(length) || length < 0 || length > buf.length) {
+        throw Object.assign(new RangeError(`The value of "length" is out of range. It must be an integer in 0..${buf.length}. Received ${length}`), { code: 'ERR_OUT_OF_RANGE' });
+      }
+    }
     if (this.#closed) {
       for (const fd of fds) addon.close(fd);
       throw new RuntimeError('ERR_HANDLE_CLOSED', 'the wire is closed');
@@ -118,20 +124,21 @@ export class Wire {
       return true;
     }
     for (const fd of fds) addon.own(fd);
+    // NB: what is not sent at once is kept: as the bytes to send, from here on.
     if (this.#queue.length === 0) {
-      const n = this.#send(buf, 0, fds);
-      if (n === buf.length || this.#peerGone) return true;
+      const n = this.#send(buf, 0, fds, length);
+      if (n === length || this.#peerGone) return true;
       if (this.#closed) {
         // NB: a send that failed for good closed the wire, and these were in no queue for it to close.
         for (const fd of fds) addon.close(fd);
         return true;
       }
       if (n > 0) fds = [];
-      this.#queue.push({ buf, off: Math.max(0, n), fds: [...fds] });
+      this.#queue.push({ buf: length === buf.length ? buf : buf.subarray(0, length), off: Math.max(0, n), fds: [...fds] });
     } else {
-      this.#queue.push({ buf, off: 0, fds: [...fds] });
+      this.#queue.push({ buf: length === buf.length ? buf : buf.subarray(0, length), off: 0, fds: [...fds] });
     }
-    this.#queued += buf.length - this.#queue[this.#queue.length - 1]!.off;
+    this.#queued += length - this.#queue[this.#queue.length - 1]!.off;
     if (this.#watch !== undefined) {
       this.#setMask(this.#mask | WATCH_WRITE);
     } else if (!this.#writing) {
@@ -273,9 +280,9 @@ export class Wire {
     for (const res of this.#drained.splice(0)) res();
   }
 
-  /** One send: bytes taken (>= 0), or -1 for "try later". Fails the wire on a real error. */
-  #send(buf: Buffer, off: number, fds: readonly number[]): number {
-    const n = fds.length > 0 ? addon.sendFds(this.#fd, buf, off, buf.length - off, Int32Array.from(fds)) : addon.write(this.#fd, buf, off, buf.length - off);
+  /** One send of buf[off, end): bytes taken (>= 0), or -1 for "try later". Fails the wire on a real error. */
+  #send(buf: Buffer, off: number, fds: readonly number[], end: number = buf.length): number {
+    const n = fds.length > 0 ? addon.sendFds(this.#fd, buf, off, end - off, Int32Array.from(fds)) : addon.write(this.#fd, buf, off, end - off);
     if (n >= 0) {
       if (fds.length > 0) for (const fd of fds) addon.close(fd);
       return off + n;

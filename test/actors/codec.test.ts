@@ -25,7 +25,7 @@ describe('frame codec', () => {
     e.append([6, 1, 0, 'killed']);
     e.appendSend(2 ** 40, 1, 'too big for a header: an envelope');
     let bytes!: Buffer;
-    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
     const want = [
       [1, 7, 3, { hello: 'world' }],
       [2, 0xffffffff, 0, [1, 2], 42],
@@ -45,7 +45,7 @@ describe('frame codec', () => {
     const values = [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -1, -32, -33, -(2 ** 31), 1.5, NaN, null, true, false, '', 'x', undefined];
     for (const v of values) e.appendSend(1, 0, v);
     let bytes!: Buffer;
-    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
     expect(new FrameDecoder().push(bytes).map((env) => (env as unknown[])[3])).toEqual(values);
   });
 
@@ -60,7 +60,7 @@ describe('frame codec', () => {
       want.push([1, 1, 0, m]);
     }
     let bytes!: Buffer;
-    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
     const dec = new FrameDecoder();
     const got: unknown[] = [];
     for (let at = 0; at < bytes.length; at += 37) got.push(...dec.push(bytes.subarray(at, Math.min(bytes.length, at + 37))));
@@ -72,7 +72,7 @@ describe('frame codec', () => {
     const dec = new FrameDecoder();
     const frames = (): unknown[] => {
       let bytes!: Buffer;
-      e.flush((b) => ((bytes = Buffer.from(b)), true));
+      e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
       return dec.push(bytes);
     };
     e.appendSend(1, 0, { a: 1, b: 2 });
@@ -92,7 +92,7 @@ describe('frame codec', () => {
     const payload = { bin: Buffer.from('binary bytes'), text: 'text' };
     e.appendSend(1, 0, payload);
     let bytes!: Buffer;
-    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
     const [env] = new FrameDecoder().push(bytes) as [unknown[]];
     bytes.fill(0); // the reader's buffer, reused for the next read
     expect(env[3]).toEqual(payload);
@@ -102,7 +102,7 @@ describe('frame codec', () => {
     const e = new FrameEncoder();
     for (let i = 0; i < 5; i++) e.appendSend(1, 0, { i, s: 'x'.repeat(i * 40) });
     let bytes!: Buffer;
-    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
     for (let cut = 1; cut < bytes.length; cut += 7) {
       const d = new FrameDecoder();
       const out: unknown[] = [];
@@ -124,7 +124,7 @@ describe('frame codec', () => {
     e.appendSend(1, 0, 'before');
     expect(() => e.appendSend(1, 0, Buffer.alloc(MAX_FRAME))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     let bytes!: Buffer;
-    e.flush((b) => ((bytes = Buffer.from(b)), true));
+    e.flush((b, n) => ((bytes = Buffer.from(b.subarray(0, n))), true));
     expect(new FrameDecoder().push(bytes)).toEqual([[1, 1, 0, 'before']]);
   });
 

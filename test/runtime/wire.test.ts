@@ -293,6 +293,32 @@ describe.each(MODES)('Wire $name', (mode) => {
     LONG,
   );
 
+  it('write(buf, fds, length) sends the first length bytes only, and refuses a length out of range', () =>
+    mode.run(async (env) => {
+      const { a, b, rb } = env.pair();
+      const buf = Buffer.from('hello, and what follows is not sent');
+      expect(a.write(buf, [], 5)).toBe(true);
+      expect(() => a.write(buf, [], buf.length + 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => a.write(buf, [], -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => a.write(buf, [], 1.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      // A length past what the kernel takes at once: the rest is kept (buf may not be reused) and follows.
+      const big = randomBytes(4 * 1024 * 1024);
+      const sent = a.write(big, [], 3 * 1024 * 1024);
+      expect(sent).toBe(false);
+      const queued = a.queued;
+      expect(queued).toBeGreaterThan(0);
+      expect(queued).toBeLessThanOrEqual(3 * 1024 * 1024);
+      // Behind what is queued: only its first length bytes count, and go.
+      expect(a.write(buf, [], 5)).toBe(false);
+      expect(a.queued).toBe(queued + 5);
+      expect(a.write(Buffer.from('!'))).toBe(false);
+      await a.drained();
+      expect(a.queued).toBe(0);
+      await rb.until(() => rb.bytes >= 5 + 3 * 1024 * 1024 + 5 + 1, 'every byte');
+      expect(rb.all.equals(Buffer.concat([Buffer.from('hello'), big.subarray(0, 3 * 1024 * 1024), Buffer.from('hello!')]))).toBe(true);
+      expect(a.closed || b.closed).toBe(false);
+    }));
+
   it('takeFd() with nothing received throws ERR_INVALID_FRAME', () =>
     mode.run(async (env) => {
       const { a, ra } = env.pair();
