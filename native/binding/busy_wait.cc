@@ -33,7 +33,8 @@ void before_wait(uv_prepare_t* h) {
   int timeout_ms = uv_backend_timeout(loop);
   if (timeout_ms == 0) return;
   if (timeout_ms > 0 && static_cast<int64_t>(timeout_ms) * 1'000'000 < budget) budget = static_cast<int64_t>(timeout_ms) * 1'000'000;
-  sys::spin_until_ready(uv_backend_fd(loop), budget);
+  if (sys::spin_until_ready(uv_backend_fd(loop), budget)) b->policy.spun_found();
+  else b->policy.spun_empty();
 }
 
 void after_wait(uv_check_t* h) {

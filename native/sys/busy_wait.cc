@@ -14,11 +14,18 @@ int64_t monotonic_ns() {
 
 void BusyWait::set_limit(int64_t limit_ns) {
   limit_ns_ = limit_ns > 0 ? limit_ns : 0;
-  if (limit_ns_ == 0) armed_ = false;
+  if (limit_ns_ == 0) {
+    short_waits_ = 0;
+    arm_after_ = 1;
+  }
 }
 
 void BusyWait::woke_after(int64_t waited_ns) {
-  armed_ = limit_ns_ > 0 && waited_ns <= limit_ns_;
+  if (limit_ns_ > 0 && waited_ns <= limit_ns_) {
+    if (short_waits_ < 2) short_waits_++;
+  } else {
+    short_waits_ = 0;
+  }
 }
 
 bool spin_until_ready(int epfd, int64_t budget_ns) {

@@ -16,8 +16,10 @@ int64_t monotonic_ns();
  * (on a VM, waking an idle vCPU costs tens of microseconds). When events come in quick succession, as in a
  * request/reply exchange between threads, a thread that polls for a few microseconds before it sleeps
  * gets the next one without sleeping. When they do not, polling only burns CPU. So: spin only after a wait
- * that ended within the limit (the next one may well too), and stop as soon as a spin runs out empty. The
- * CPU spent on spins that find nothing is then bounded by one limit's worth per short wait.
+ * that ended within the limit, and stop as soon as a spin runs out empty; after such a spin, only two
+ * short waits in a row arm it again, until a spin finds something. A thread that trades one quick
+ * exchange between long pauses wastes one spin, not one per pause; one in a run of quick exchanges keeps
+ * spinning.
  */
 class BusyWait {
  public:
@@ -26,17 +28,26 @@ class BusyWait {
   int64_t limit() const { return limit_ns_; }
 
   /** How long to spin before this wait: 0 (sleep at once) or the limit. */
-  int64_t budget() const { return armed_ ? limit_ns_ : 0; }
+  int64_t budget() const { return armed() ? limit_ns_ : 0; }
 
-  /** A spin found an event (or a wait of waited_ns ended in one): the next wait spins if it was short. */
+  /** A wait (spin included) ended after waited_ns. */
   void woke_after(int64_t waited_ns);
 
-  /** A spin ran out with nothing: sleep at once until a short wait shows spinning may pay again. */
-  void spun_empty() { armed_ = false; }
+  /** A spin ran out with nothing: sleep until two short waits in a row show spinning may pay again. */
+  void spun_empty() {
+    short_waits_ = 0;
+    arm_after_ = 2;
+  }
+
+  /** A spin found an event: one short wait arms the next spin again. */
+  void spun_found() { arm_after_ = 1; }
 
  private:
+  bool armed() const { return short_waits_ >= arm_after_; }
+
   int64_t limit_ns_ = 0;
-  bool armed_ = false;
+  int short_waits_ = 0;  // in a row, counted up to 2
+  int arm_after_ = 1;    // short waits in a row that arm a spin
 };
 
 /**

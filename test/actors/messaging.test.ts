@@ -11,8 +11,8 @@ afterEach(async () => {
   system = undefined;
 });
 
-async function start(threads: number, watchdogMs?: number): Promise<ActorSystem> {
-  system = await ActorSystem.start({ threads, watchdogMs });
+async function start(threads: number, watchdogMs?: number, busyWaitUs?: number): Promise<ActorSystem> {
+  system = await ActorSystem.start({ threads, watchdogMs, busyWaitUs });
   return system;
 }
 
@@ -102,6 +102,22 @@ describe('busy waiting', () => {
       await system.shutdown();
       system = undefined;
     }
+  });
+
+  it('threads whose waits are longer than the limit sleep rather than spin', async () => {
+    // A limit of 2 ms and an ask every 10 ms: every wait is longer than the limit, so no thread spins.
+    // Measured: 70-100 ms of CPU; spinning after each single short wait (the quick reply before each
+    // pause), about 280 ms; spinning before every wait, about 530.
+    const sys = await start(2, undefined, 2000);
+    const refs = await Promise.all([1, 2].map((thread) => sys.spawn(echo, undefined, { thread })));
+    for (let i = 0; i < 20; i++) await refs[i % 2]!.ask(i); // warm
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < 100; i++) {
+      expect(await refs[i % 2]!.ask(i)).toBe(i);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const cpu = process.cpuUsage(cpu0);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(180);
   });
 });
 

@@ -29,26 +29,55 @@ void policy_off_by_default() {
   CHECK(b.budget() == 0);
 }
 
-void policy_arms_after_short_waits_only() {
+void policy_arms_after_short_waits() {
   BusyWait b;
   b.set_limit(50 * kUs);
   CHECK(b.limit() == 50 * kUs);
   CHECK(b.budget() == 0);  // no wait seen yet: sleep at once
-  b.woke_after(10 * kUs);
-  CHECK(b.budget() == 50 * kUs);
   b.woke_after(50 * kUs);  // the limit itself still counts as short
   CHECK(b.budget() == 50 * kUs);
-  b.woke_after(50 * kUs + 1);
+  b.spun_found();
+  b.woke_after(1 * kUs);
+  CHECK(b.budget() == 50 * kUs);
+  b.woke_after(50 * kUs + 1);  // a long wait disarms at once
   CHECK(b.budget() == 0);
+  b.woke_after(1 * kUs);
+  CHECK(b.budget() == 50 * kUs);  // one short wait arms again: no spin has come up empty
+  b.set_limit(0);  // off disarms at once
+  CHECK(b.budget() == 0);
+  b.woke_after(1 * kUs);
+  b.woke_after(1 * kUs);
+  CHECK(b.budget() == 0);  // and stays so
+  b.set_limit(-5);
+  CHECK(b.limit() == 0);
+}
+
+void policy_after_an_empty_spin_needs_a_run() {
+  BusyWait b;
+  b.set_limit(50 * kUs);
+  // A quick reply, then a pause, by turns: the first pause's spin comes up empty, and no other one spins.
   b.woke_after(1 * kUs);
   CHECK(b.budget() == 50 * kUs);
   b.spun_empty();
+  b.woke_after(10 * kMs);
+  int spins = 0;
+  for (int i = 0; i < 4; i++) {
+    b.woke_after(1 * kUs);
+    if (b.budget() > 0) spins++;
+    b.woke_after(10 * kMs);
+    if (b.budget() > 0) spins++;
+  }
+  CHECK(spins == 0);
+  // Two short waits in a row arm it; a spin that finds something makes one enough again.
+  b.woke_after(1 * kUs);
   CHECK(b.budget() == 0);
   b.woke_after(1 * kUs);
-  b.set_limit(0);  // off disarms at once
+  CHECK(b.budget() == 50 * kUs);
+  b.spun_found();
+  b.woke_after(10 * kMs);
   CHECK(b.budget() == 0);
-  b.set_limit(-5);
-  CHECK(b.limit() == 0);
+  b.woke_after(1 * kUs);
+  CHECK(b.budget() == 50 * kUs);
 }
 
 struct Epoll {
@@ -119,7 +148,8 @@ void spin_gives_up_on_a_bad_fd() {
 
 int main() {
   policy_off_by_default();
-  policy_arms_after_short_waits_only();
+  policy_arms_after_short_waits();
+  policy_after_an_empty_spin_needs_a_run();
   spin_runs_out_when_nothing_comes();
   spin_sees_ready_at_once_and_consumes_nothing();
   spin_catches_an_event_from_another_thread();
