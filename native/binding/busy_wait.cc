@@ -2,6 +2,7 @@
 // epoll set just before the loop would sleep, and a uv_check that times the wait that follows.
 #include <uv.h>
 
+#include <cerrno>
 #include <cmath>
 
 #include "../sys/busy_wait.h"

@@ -100,11 +100,10 @@ Napi::Value WatchWrap::SetReader(const Napi::CallbackInfo& info) {
   Napi::Int32Array out = a.Int32s(1, "fdsOut", 2);
   ARGS_OR_RETURN(a);
   if (handle_ == nullptr) return Napi::Number::New(env, -EBADF);
-  Bytes b{buf.Data(), buf.ByteLength()};
   handle_->rbuf_ref = Napi::Persistent(buf);
   handle_->rfds_ref = Napi::Persistent(out);
-  handle_->rbuf = b.data;
-  handle_->rlen = b.len;
+  handle_->rbuf = buf.Data();
+  handle_->rlen = buf.ByteLength();
   handle_->rfds = out.Data();
   handle_->rfds_room = std::min(out.ElementLength() - 1, static_cast<size_t>(sys::kMaxSendFds));
   return Napi::Number::New(env, 0);
