@@ -112,10 +112,6 @@ export class Mailbox<M> {
     return this.#limits.overflow;
   }
 
-  get #closed(): boolean {
-    return (this.#bits & CLOSED) !== 0;
-  }
-
   get #wakeIter(): boolean {
     return (this.#bits & WAKE_ITER) !== 0;
   }
@@ -173,7 +169,7 @@ export class Mailbox<M> {
 
   /** @internal */
   get closed(): boolean {
-    return this.#closed;
+    return (this.#bits & CLOSED) !== 0;
   }
 
   /** @internal What a receiver is given for a message it takes (a subclass may unwrap it). */
