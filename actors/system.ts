@@ -88,6 +88,8 @@ export class ActorSystem {
   readonly #mainStats = new Float64Array(STAT.SIZE);
   readonly #watchdogMs: number;
   readonly #busyWaitUs: number;
+  /** The main thread's busy wait before the system set its own: put back at shutdown. */
+  #busyWaitBefore = 0;
   #pool: { run(task: unknown, opts?: object): Promise<unknown>; destroy(): Promise<void> } | undefined;
   #closing: Promise<void> | undefined;
   #next = 0;
@@ -115,7 +117,7 @@ export class ActorSystem {
     if (ActorSystem.#live !== undefined) throw new RuntimeError('ERR_INVALID_STATE', 'an actor system already runs in this process');
     const sys = new ActorSystem(watchdogMs, busyWaitUs);
     ActorSystem.#live = sys;
-    busyWait(busyWaitUs);
+    sys.#busyWaitBefore = busyWait(busyWaitUs);
     try {
       if (opts.offload !== undefined) {
         const { Piscina } = await import('piscina');
@@ -408,7 +410,7 @@ export class ActorSystem {
       );
       await this.#pool?.destroy();
       this.#node.detach();
-      busyWait(0);
+      busyWait(this.#busyWaitBefore);
       if (ActorSystem.#live === this) ActorSystem.#live = undefined;
     })();
     return this.#closing;

@@ -5,6 +5,7 @@ import { check } from './errors.js';
 /**
  * Busy waiting for the calling thread's event loop: when it is about to sleep, it first polls its
  * descriptors for up to limitUs microseconds, if its last wait was no longer than that. 0 turns it off.
+ * Returns the limit it replaces (0 if it was off), to put back later.
  *
  * Waking a sleeping thread costs both sides a trip through the kernel's scheduler, and on a VM waking an
  * idle vCPU costs tens of microseconds; two threads trading requests and replies pay it on every
@@ -14,6 +15,6 @@ import { check } from './errors.js';
  * for.
  * @throws RangeError ERR_OUT_OF_RANGE unless 0 <= limitUs <= 10000
  */
-export function busyWait(limitUs: number): void {
-  check(addon.busyWait(limitUs), 'uv_prepare_init');
+export function busyWait(limitUs: number): number {
+  return check(addon.busyWait(limitUs), 'uv_prepare_init');
 }

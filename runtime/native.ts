@@ -163,7 +163,7 @@ interface Addon extends SignalCalls {}
 
 /** Busy waiting on the calling thread's loop (native/binding/busy_wait.cc). */
 export interface BusyWaitCalls {
-  /** Sets the limit (µs, 0 = off; argument errors throw): 0, or -errno. */
+  /** Sets the limit (µs, 0 = off; argument errors throw): the limit it replaces, or -errno. */
   busyWait(limitUs: number): number;
 }
 

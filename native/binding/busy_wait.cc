@@ -53,7 +53,7 @@ void on_closed(uv_handle_t* h) {
 }
 
 // busyWait(limitUs): spin up to limitUs before this thread's loop sleeps, when waits have been that short
-// lately (0: never). Returns 0, or -errno if the loop's handles cannot be set up.
+// lately (0: never). Returns the limit it replaces (µs), or -errno if the loop's handles cannot be set up.
 Napi::Value BusyWaitSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Args args(info);
@@ -67,7 +67,7 @@ Napi::Value BusyWaitSet(const Napi::CallbackInfo& info) {
   if (data->tearing_down) return Napi::Number::New(env, -ESHUTDOWN);
   BusyWaitLoop* b = data->busy_wait;
   if (b == nullptr) {
-    if (us == 0) return Napi::Number::New(env, 0);
+    if (us == 0) return Napi::Number::New(env, 0);  // off, and it was
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) return Napi::Number::New(env, -EINVAL);
     b = new BusyWaitLoop();
@@ -83,8 +83,9 @@ Napi::Value BusyWaitSet(const Napi::CallbackInfo& info) {
     uv_check_start(&b->check, after_wait);
     data->busy_wait = b;
   }
+  double before = static_cast<double>(b->policy.limit()) / 1000;
   b->policy.set_limit(static_cast<int64_t>(us * 1000));
-  return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, before);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Socket } from 'troupe';
+import { Socket, busyWait } from 'troupe';
 import { ActorSystem, defineActor, Down, type ActorRef } from 'troupe/actors';
 import { crasher, echo, liner, producer, recorder, silent, slow, watcher } from '../fixtures/actors.mjs';
 import { defineLate } from '../fixtures/actors-conditional.mjs';
@@ -92,6 +92,8 @@ describe('spawn and ask', () => {
 
 describe('busy waiting', () => {
   it('asks go and come back with every thread busy waiting, and with it off', async () => {
+    const mine = 123;
+    expect(busyWait(mine)).toBe(0);
     for (const busyWaitUs of [10_000, 0]) {
       system = await ActorSystem.start({ threads: 2, busyWaitUs });
       const refs = await Promise.all([1, 2].map((thread) => system!.spawn(echo, undefined, { thread })));
@@ -101,7 +103,9 @@ describe('busy waiting', () => {
       expect(many).toEqual(Array.from({ length: 500 }, (_, i) => i));
       await system.shutdown();
       system = undefined;
+      expect(busyWait(mine)).toBe(mine); // shutdown put back the main thread's own limit
     }
+    expect(busyWait(0)).toBe(mine);
   });
 
   it('threads whose waits are longer than the limit sleep rather than spin', async () => {

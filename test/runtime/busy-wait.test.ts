@@ -13,7 +13,9 @@ describe('busyWait', () => {
   });
 
   it('timers and socket I/O go on while the loop busy waits, and it turns off', async () => {
-    busyWait(10_000);
+    expect(busyWait(10_000)).toBe(0); // it was off
+    expect(busyWait(250)).toBe(10_000); // each call gives back the limit it replaces
+    expect(busyWait(10_000)).toBe(250);
     const [a, b] = Socket.pair();
     try {
       for (let i = 0; i < 100; i++) {
@@ -25,7 +27,7 @@ describe('busyWait', () => {
       await new Promise((r) => setTimeout(r, 30));
       expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
     } finally {
-      busyWait(0);
+      expect(busyWait(0)).toBe(10_000);
       a.close();
       b.close();
     }
