@@ -1,5 +1,5 @@
 // A thread's actor node: its actors, its links to the other threads, routing, asks, watches.
-import { AbortError, Controller, RuntimeError, SystemError, type Socket } from 'troupe';
+import { Controller, RuntimeError, SystemError, type Socket } from 'troupe';
 import { ASK_TIMEOUT_MS, AskTable } from './asks.js';
 import { PeerGens } from './peers.js';
 import { Cell, OpenAsks, Special, WatchKind, type AskToken, type CellHost, type Watcher } from './cell.js';
