@@ -79,12 +79,18 @@ Napi::Value BusyWaitSet(const Napi::CallbackInfo& info) {
     // NB: unreferenced: busy waiting never keeps a loop (a process, a worker) alive.
     uv_unref(reinterpret_cast<uv_handle_t*>(&b->prepare));
     uv_unref(reinterpret_cast<uv_handle_t*>(&b->check));
-    uv_prepare_start(&b->prepare, before_wait);
-    uv_check_start(&b->check, after_wait);
     data->busy_wait = b;
   }
   double before = static_cast<double>(b->policy.limit()) / 1000;
   b->policy.set_limit(static_cast<int64_t>(us * 1000));
+  // NB: off, the handles stop (no clock reads per loop turn); starting a started one is a no-op.
+  if (us == 0) {
+    uv_prepare_stop(&b->prepare);
+    uv_check_stop(&b->check);
+  } else {
+    uv_prepare_start(&b->prepare, before_wait);
+    uv_check_start(&b->check, after_wait);
+  }
   return Napi::Number::New(env, before);
 }
 
